@@ -1,0 +1,135 @@
+"""Where the agent is, and a lazily created gRPC connection to it.
+
+grpc and protobuf are imported only when a connection is first needed, so ``import meeshkan``
+works in any interpreter; where they are missing, the caller gets None and one warning.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from types import ModuleType
+from typing import Any, NamedTuple
+
+from . import _log
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+# Codes after which the same request may succeed later: keep it and retry.
+TRANSIENT_CODES = frozenset(
+    {"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED", "CANCELLED"}
+)
+
+
+def job_id_from_env() -> str | None:
+    """The id of the submitted job this process runs as, or None (``MEESHKAN_JOB_ID``)."""
+    return os.environ.get("MEESHKAN_JOB_ID") or None
+
+
+def socket_path() -> str:
+    """``MEESHKAN_SOCKET``, else ``$MEESHKAN_HOME/agent.sock`` (default ``~/.meeshkan``)."""
+    explicit = os.environ.get("MEESHKAN_SOCKET")
+    if explicit:
+        return explicit
+    home = os.environ.get("MEESHKAN_HOME") or os.path.join(os.path.expanduser("~"), ".meeshkan")
+    return os.path.join(home, "agent.sock")
+
+
+class Protocol(NamedTuple):
+    """The grpc module and the generated stubs, loaded together."""
+
+    grpc: ModuleType
+    report_pb2: ModuleType
+    report_grpc: ModuleType
+    jobs_pb2: ModuleType
+    jobs_grpc: ModuleType
+
+
+_load_lock = threading.Lock()
+_protocol: Protocol | None = None
+_load_failed = False
+
+
+def load_protocol() -> Protocol | None:
+    """Imports grpc and the stubs once; on failure warns once and returns None."""
+    global _protocol, _load_failed
+    with _load_lock:
+        if _protocol is not None or _load_failed:
+            return _protocol
+        try:
+            import grpc  # noqa: PLC0415 - lazy on purpose
+
+            from .v1 import jobs_pb2, jobs_pb2_grpc, report_pb2, report_pb2_grpc
+
+            _protocol = Protocol(grpc, report_pb2, report_pb2_grpc, jobs_pb2, jobs_pb2_grpc)
+        except Exception as error:  # ImportError, or a protobuf too old for the stubs
+            _load_failed = True
+            _log.warn_once(
+                "no-grpc",
+                f"cannot import grpc/protobuf in {sys.executable} ({error}); scalars, conditions "
+                "and notifications are not sent to the agent. Install python3-grpcio "
+                "python3-protobuf, or submit with --python /usr/bin/python3.",
+            )
+        return _protocol
+
+
+def status_code_name(error: BaseException) -> str:
+    """The gRPC status code name of an RpcError (e.g. ``UNAVAILABLE``), or ``UNKNOWN``."""
+    code = getattr(error, "code", None)
+    try:
+        return code().name if callable(code) else "UNKNOWN"
+    except Exception:
+        return "UNKNOWN"
+
+
+def status_details(error: BaseException) -> str:
+    details = getattr(error, "details", None)
+    try:
+        return (details() if callable(details) else None) or str(error)
+    except Exception:
+        return str(error)
+
+
+class Agent:
+    """One channel to the agent's socket with the two service stubs. Thread-safe."""
+
+    def __init__(self, protocol: Protocol, path: str) -> None:
+        self.protocol = protocol
+        self.path = path
+        grpc = protocol.grpc
+        self._channel = grpc.insecure_channel(
+            "unix:" + path,
+            options=[
+                # grpcio >= 1.57 would send the socket path as :authority; Kestrel rejects it.
+                ("grpc.default_authority", "localhost"),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                # The default reconnect backoff grows to 120 s; an agent started later should be
+                # found within seconds.
+                ("grpc.initial_reconnect_backoff_ms", 200),
+                ("grpc.min_reconnect_backoff_ms", 200),
+                ("grpc.max_reconnect_backoff_ms", 2000),
+            ],
+        )
+        self.report = protocol.report_grpc.ReportServiceStub(self._channel)
+        self.jobs = protocol.jobs_grpc.JobServiceStub(self._channel)
+
+    @property
+    def pb(self) -> Any:
+        """The report_pb2 module (request messages)."""
+        return self.protocol.report_pb2
+
+    def close(self) -> None:
+        try:
+            self._channel.close()
+        except Exception:
+            pass
+
+
+def connect(path: str | None = None) -> Agent | None:
+    """A new Agent for ``path`` (default: socket_path()), or None when grpc is unavailable."""
+    protocol = load_protocol()
+    if protocol is None:
+        return None
+    return Agent(protocol, path or socket_path())
