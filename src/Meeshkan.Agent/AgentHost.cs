@@ -1,0 +1,128 @@
+using System.Text;
+using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Hosting;
+using Meeshkan.Agent.Logs;
+using Meeshkan.Agent.Scheduler;
+using Meeshkan.Agent.Services;
+using Meeshkan.Agent.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meeshkan.Agent;
+
+/// <summary>Runs an agent in this process until it is told to stop.</summary>
+public static class AgentHost
+{
+    /// <summary>Extra services (notification sinks, chart renderer) plugged in by the host program.</summary>
+    public static event Action<IServiceCollection>? ConfigureServices;
+
+    /// <returns>The process exit code.</returns>
+    public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancel = default)
+    {
+        var home = options.Home;
+        SingleInstance instance;
+        AgentConfig config;
+        Database database;
+        try
+        {
+            PrepareFolder(home);
+            instance = SingleInstance.Acquire(home);
+            config = AgentConfig.Load(home.ConfigPath);
+            database = new Database(home.DatabasePath);
+            database.Migrate();
+        }
+        catch (Exception e) when (e is AlreadyRunningException or IOException or UnauthorizedAccessException
+            or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await Console.Error.WriteLineAsync($"FATAL: {e.Message}").ConfigureAwait(false);
+            return e is AlreadyRunningException ? 3 : 1;
+        }
+
+        using (instance)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+            builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+            {
+                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                if (endpoint is System.Net.Sockets.UnixDomainSocketEndPoint)
+                {
+                    File.SetUnixFileMode(home.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+                return socket;
+            });
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.ListenUnixSocket(home.SocketPath, l => l.Protocols = HttpProtocols.Http2);
+                k.Limits.Http2.MaxStreamsPerConnection = 1000;
+            });
+            builder.Services.AddGrpc(o =>
+            {
+                o.MaxReceiveMessageSize = 64 * 1024 * 1024;
+                o.MaxSendMessageSize = 64 * 1024 * 1024;
+                o.EnableDetailedErrors = false;
+            });
+            var services = builder.Services;
+            services.AddSingleton(options);
+            services.AddSingleton(config);
+            services.AddSingleton(database);
+            services.AddSingleton(TimeProvider.System);
+            services.AddSingleton<AgentClock>();
+            services.AddSingleton<JobStore>();
+            services.AddSingleton<ScalarStore>();
+            services.AddSingleton<NotificationStore>();
+            services.AddSingleton<JobResolver>();
+            services.AddSingleton<JobLauncher>();
+            services.AddSingleton<LogStreamer>();
+            services.AddSingleton<PythonCheck>();
+            services.AddSingleton<ConditionEngine>();
+            services.AddSingleton<JobScheduler>();
+            services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
+            ConfigureServices?.Invoke(services);
+
+            var app = builder.Build();
+            app.MapGrpcService<JobServiceImpl>();
+            app.MapGrpcService<ReportServiceImpl>();
+            app.Services.GetRequiredService<AgentClock>();
+            try
+            {
+                await app.StartAsync(cancel).ConfigureAwait(false);
+                await app.WaitForShutdownAsync(cancel).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"FATAL: cannot listen on {home.SocketPath}: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>Creates the data folder readable by its owner only.</summary>
+    private static void PrepareFolder(MeeshkanHome home)
+    {
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(home.Root, ownerOnly);
+        File.SetUnixFileMode(home.Root, ownerOnly);
+        Directory.CreateDirectory(home.JobsFolder, ownerOnly);
+        Directory.CreateDirectory(home.LogFolder, ownerOnly);
+        if (Encoding.UTF8.GetByteCount(home.SocketPath) > 107)
+        {
+            throw new IOException($"the socket path {home.SocketPath} is longer than the 107 bytes Unix allows; use a shorter MEESHKAN_HOME");
+        }
+    }
+}

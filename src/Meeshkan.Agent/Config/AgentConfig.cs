@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Meeshkan.Agent.Config;
+
+/// <summary>
+/// The user's settings, kept as JSON in <c>$MEESHKAN_HOME/config</c> (mode 0600), written by <c>meeshkan setup</c>.
+/// Unknown keys are kept, so that older agents do not erase newer settings.
+/// </summary>
+public sealed class AgentConfig
+{
+    /// <summary>Interpreter for .py jobs when neither --python nor MEESHKAN_PYTHON is given.</summary>
+    public string? Python { get; set; }
+
+    /// <summary>Seconds between SIGTERM and SIGKILL when a running job is canceled.</summary>
+    public int CancelGraceSeconds { get; set; } = 10;
+
+    /// <summary>Minimum seconds between two firings of one condition.</summary>
+    public int ConditionCooldownSeconds { get; set; } = 30;
+
+    /// <summary>Settings this version does not know, kept as they are.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Other { get; set; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Reads the config; a missing file is the defaults. A malformed file is an error naming the file.</summary>
+    public static AgentConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new AgentConfig();
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<AgentConfig>(File.ReadAllText(path), JsonOptions) ?? new AgentConfig();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not valid config ({e.Message}); fix it or run `meeshkan setup` again", e);
+        }
+    }
+
+    /// <summary>Writes the config atomically, readable by its owner only.</summary>
+    public void Save(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(this, JsonOptions));
+        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, path, overwrite: true);
+    }
+}

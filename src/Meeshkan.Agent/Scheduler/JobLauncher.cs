@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using Meeshkan.Agent.Internal;
+using Meeshkan.Agent.Store;
+
+namespace Meeshkan.Agent.Scheduler;
+
+/// <summary>How a job's process ended: its exit code, or why it is unknown.</summary>
+public sealed record JobExit(int? ExitCode, string? Unknown = null);
+
+/// <summary>A job process being watched: started by this agent, or adopted from an earlier one.</summary>
+public sealed record RunningJob(long Number, int Pid, long? StartTicks, Task<JobExit> Exited);
+
+/// <summary>
+/// The one place that starts job processes. Each job runs under a small `sh` parent in its own session
+/// (so that the whole tree can be signalled), writes stdout/stderr straight to its files, and records its
+/// exit status in the job folder, so none of it depends on the agent staying up.
+/// </summary>
+public sealed class JobLauncher(AgentOptions options)
+{
+    // $1 is the job folder, the rest is the job's argv. The status file is written atomically.
+    private const string Wrapper =
+        "d=$1; shift; \"$@\" >>\"$d/stdout\" 2>>\"$d/stderr\" </dev/null; c=$?; " +
+        "echo $c >\"$d/exit_code.tmp\" && mv -f \"$d/exit_code.tmp\" \"$d/exit_code\"; exit $c";
+
+    public const string ExitCodeFile = "exit_code";
+
+    public RunningJob Start(JobRecord job)
+    {
+        Directory.CreateDirectory(job.OutputDirectory);
+        File.Delete(Path.Combine(job.OutputDirectory, ExitCodeFile));
+        var start = new ProcessStartInfo("setsid")
+        {
+            WorkingDirectory = job.WorkingDirectory,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])["sh", "-c", Wrapper, "meeshkan-job", job.OutputDirectory, .. job.Command])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment.Clear();
+        foreach (var (key, value) in JobEnvironment(job))
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("the job's process did not start");
+        var ticks = Native.ProcessStartTicks(process.Id);
+        return new RunningJob(job.Number, process.Id, ticks, WaitAsync(process, job.OutputDirectory));
+    }
+
+    /// <summary>Watches a job that an earlier agent started; null when its process is already gone.</summary>
+    public RunningJob Adopt(JobRecord job, CancellationToken stopping)
+    {
+        return new RunningJob(job.Number, job.Pid ?? 0, job.PidStartTicks, PollAsync(job, stopping));
+    }
+
+    /// <summary>SIGTERM to the job's whole process group, then SIGKILL after <paramref name="grace"/>.</summary>
+    public static async Task TerminateAsync(RunningJob job, TimeSpan grace)
+    {
+        Native.SignalGroup(job.Pid, Native.SIGTERM);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < grace && Native.GroupAlive(job.Pid))
+        {
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+        if (Native.GroupAlive(job.Pid))
+        {
+            Native.SignalGroup(job.Pid, Native.SIGKILL);
+        }
+    }
+
+    public IEnumerable<KeyValuePair<string, string>> JobEnvironment(JobRecord job)
+    {
+        var env = new Dictionary<string, string>(job.Environment ?? new Dictionary<string, string>());
+        env["MEESHKAN_JOB_ID"] = job.Id;
+        env["MEESHKAN_JOB_NUMBER"] = job.Number.ToString(CultureInfo.InvariantCulture);
+        env["MEESHKAN_HOME"] = options.Home.Root;
+        env["MEESHKAN_SOCKET"] = options.Home.SocketPath;
+        env["MEESHKAN_CLI"] = options.CliPath;
+        env["PYTHONPATH"] = env.TryGetValue("PYTHONPATH", out var existing) && existing.Length > 0
+            ? options.PythonClientPath + ":" + existing
+            : options.PythonClientPath;
+        // Logs are read while the job runs: without this, Python holds print() output back in 8 KB blocks.
+        env.TryAdd("PYTHONUNBUFFERED", "1");
+        return env;
+    }
+
+    private static async Task<JobExit> WaitAsync(Process process, string folder)
+    {
+        using (process)
+        {
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            return ReadExitFile(folder) is { } code ? new JobExit(code) : new JobExit(process.ExitCode);
+        }
+    }
+
+    private async Task<JobExit> PollAsync(JobRecord job, CancellationToken stopping)
+    {
+        while (IsSameProcessAlive(job))
+        {
+            await Task.Delay(options.AdoptedJobPollInterval, stopping).ConfigureAwait(false);
+        }
+        return ReadExitFile(job.OutputDirectory) is { } code
+            ? new JobExit(code)
+            : new JobExit(null, "the job ended while no agent was watching, without recording its exit status");
+    }
+
+    private static bool IsSameProcessAlive(JobRecord job) =>
+        job.Pid is { } pid && Native.ProcessStartTicks(pid) is { } ticks && (job.PidStartTicks is null || job.PidStartTicks == ticks)
+        && !IsZombie(pid);
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] == 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The exit code the job's parent recorded, if it got that far.</summary>
+    public static int? ReadExitFile(string folder)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(Path.Combine(folder, ExitCodeFile)).Trim(), CultureInfo.InvariantCulture, out var code) ? code : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+}

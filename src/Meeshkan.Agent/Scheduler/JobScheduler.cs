@@ -1,0 +1,187 @@
+using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Store;
+using Meeshkan.V1;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meeshkan.Agent.Scheduler;
+
+/// <summary>
+/// Runs queued jobs one at a time, oldest first. On start it re-adopts the jobs an earlier agent left running.
+/// </summary>
+public sealed partial class JobScheduler(
+    JobStore store, JobLauncher launcher, AgentConfig config, IEnumerable<IAgentObserver> observers, ILogger<JobScheduler> logger)
+    : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Lock _gate = new();
+    private RunningJob? _current;
+    private bool _cancelRequested;
+
+    /// <summary>Tells the scheduler that the queue changed.</summary>
+    public void Wake() => _wake.Release();
+
+    /// <summary>The running job's number, if any.</summary>
+    public long? CurrentJobNumber
+    {
+        get { lock (_gate) { return _current?.Number; } }
+    }
+
+    /// <summary>Cancels a job: a queued one at once, a running one with SIGTERM then SIGKILL. False when it had ended.</summary>
+    public async Task<bool> CancelAsync(JobRecord job, TimeSpan? grace = null)
+    {
+        RunningJob? running;
+        lock (_gate)
+        {
+            running = _current is { } c && c.Number == job.Number ? c : null;
+            if (running is not null)
+            {
+                _cancelRequested = true;
+            }
+        }
+        if (running is null)
+        {
+            var canceled = store.MarkEnded(job.Number, JobState.Canceled, null, "canceled by the user");
+            if (canceled)
+            {
+                Notify(job.Number, o => o.JobEnded);
+            }
+            return canceled;
+        }
+        await JobLauncher.TerminateAsync(running, grace ?? TimeSpan.FromSeconds(config.CancelGraceSeconds)).ConfigureAwait(false);
+        await running.Exited.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        // The run loop records the end; wait until it has, so the caller sees CANCELED.
+        for (var i = 0; i < 200 && store.GetByNumber(job.Number)?.IsEnded == false; i++)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        await Task.Yield();
+        foreach (var job in store.List([JobState.Running]).Where(j => !j.External))
+        {
+            Log.Adopting(logger, job.Number, job.Pid ?? 0);
+            await WatchAsync(launcher.Adopt(job, stopping), stopping).ConfigureAwait(false);
+        }
+        while (!stopping.IsCancellationRequested)
+        {
+            var next = store.NextQueued();
+            if (next is null)
+            {
+                await _wake.WaitAsync(stopping).ConfigureAwait(false);
+                continue;
+            }
+            await RunAsync(next, stopping).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync(JobRecord job, CancellationToken stopping)
+    {
+        RunningJob running;
+        try
+        {
+            running = launcher.Start(job);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Log.CouldNotStart(logger, job.Number, e.Message);
+            store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {e.Message}");
+            Notify(job.Number, o => o.JobEnded);
+            return;
+        }
+        if (!store.MarkRunning(job.Number, running.Pid, running.StartTicks))
+        {
+            // Canceled between being picked and being started.
+            await JobLauncher.TerminateAsync(running, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+        Log.Started(logger, job.Number, running.Pid);
+        Notify(job.Number, o => o.JobStarted);
+        await WatchAsync(running, stopping).ConfigureAwait(false);
+    }
+
+    private async Task WatchAsync(RunningJob running, CancellationToken stopping)
+    {
+        lock (_gate)
+        {
+            _current = running;
+            _cancelRequested = false;
+        }
+        try
+        {
+            JobExit exit;
+            try
+            {
+                exit = await running.Exited.WaitAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The agent is stopping: the job keeps running and the next agent adopts it.
+                return;
+            }
+            bool canceled;
+            lock (_gate)
+            {
+                canceled = _cancelRequested;
+            }
+            var (state, reason) = canceled ? (JobState.Canceled, "canceled by the user")
+                : exit.ExitCode == 0 ? (JobState.Finished, null)
+                : exit.ExitCode is { } code ? (JobState.Failed, ExitReason(code))
+                : (JobState.Failed, exit.Unknown);
+            store.MarkEnded(running.Number, state, exit.ExitCode, reason);
+            Log.Ended(logger, running.Number, state.ToString(), exit.ExitCode ?? -1);
+            Notify(running.Number, o => o.JobEnded);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _current = null;
+            }
+        }
+    }
+
+    private static string ExitReason(int code) => code > 128 && code < 160
+        ? $"killed by signal {code - 128} (exit status {code})"
+        : $"exit status {code}";
+
+    private void Notify(long number, Func<IAgentObserver, Action<JobRecord>> pick)
+    {
+        if (store.GetByNumber(number) is not { } job)
+        {
+            return;
+        }
+        foreach (var observer in observers)
+        {
+            try
+            {
+                pick(observer)(job);
+            }
+            catch (Exception e)
+            {
+                Log.ObserverFailed(logger, observer.GetType().Name, e);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Job {Number} started, pid {Pid}")]
+        public static partial void Started(ILogger logger, long number, int pid);
+
+        [LoggerMessage(2, LogLevel.Information, "Job {Number} ended: {State}, exit code {ExitCode}")]
+        public static partial void Ended(ILogger logger, long number, string state, int exitCode);
+
+        [LoggerMessage(3, LogLevel.Warning, "Job {Number} could not start: {Reason}")]
+        public static partial void CouldNotStart(ILogger logger, long number, string reason);
+
+        [LoggerMessage(4, LogLevel.Information, "Adopting job {Number} (pid {Pid}) started by an earlier agent")]
+        public static partial void Adopting(ILogger logger, long number, int pid);
+
+        [LoggerMessage(5, LogLevel.Error, "Job observer {Observer} failed")]
+        public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
+    }
+}

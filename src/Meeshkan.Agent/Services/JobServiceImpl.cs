@@ -1,0 +1,196 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Logs;
+using Meeshkan.Agent.Scheduler;
+using Meeshkan.Agent.Store;
+using Meeshkan.V1;
+using Microsoft.Extensions.Hosting;
+
+namespace Meeshkan.Agent.Services;
+
+/// <summary>The JobService: thin glue between the wire and the store, the scheduler and the log streamer.</summary>
+public sealed class JobServiceImpl(
+    AgentOptions options, AgentConfig config, JobStore jobs, NotificationStore notifications, ScalarStore scalars,
+    JobScheduler scheduler, JobResolver resolver, LogStreamer logs, PythonCheck pythonCheck, AgentClock clock,
+    IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
+    : JobService.JobServiceBase
+{
+    public const int DefaultReportIntervalSeconds = 3600;
+
+    public override Task<SubmitJobResponse> SubmitJob(SubmitJobRequest request, ServerCallContext context)
+    {
+        var (job, resolved) = Prepare(request);
+        var record = jobs.Insert([job], options.Home.JobFolder)[0];
+        scheduler.Wake();
+        var response = new SubmitJobResponse { Job = record.ToProto() };
+        if (resolved.Python is { } python && pythonCheck.MissingModules(python) is { } missing)
+        {
+            response.Warnings.Add($"{python} cannot import {missing}: `import meeshkan` reporting will be off in this job " +
+                "(install python3-grpcio python3-protobuf, or submit with --python /usr/bin/python3)");
+        }
+        return Task.FromResult(response);
+    }
+
+    public override Task<SubmitJobsResponse> SubmitJobs(SubmitJobsRequest request, ServerCallContext context)
+    {
+        var prepared = request.Jobs.Select(r => Prepare(r).Job).ToList();
+        var records = jobs.Insert(prepared, options.Home.JobFolder);
+        scheduler.Wake();
+        var response = new SubmitJobsResponse();
+        response.Jobs.AddRange(records.Select(r => r.ToProto()));
+        return Task.FromResult(response);
+    }
+
+    private (JobStore.NewJob Job, ResolvedCommand Resolved) Prepare(SubmitJobRequest request)
+    {
+        if (request.ReportIntervalSeconds < 0)
+        {
+            throw Invalid("report interval must be a positive number of seconds");
+        }
+        ResolvedCommand resolved;
+        try
+        {
+            resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(e.Message);
+        }
+        var interval = request.ReportIntervalSeconds == 0 ? DefaultReportIntervalSeconds : request.ReportIntervalSeconds;
+        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval), resolved);
+    }
+
+    public override Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
+    {
+        var latest = notifications.LatestPerJob();
+        var response = new ListJobsResponse();
+        foreach (var job in jobs.List(request.States, request.Limit))
+        {
+            var proto = job.ToProto();
+            if (latest.TryGetValue(job.Number, out var last))
+            {
+                proto.LastNotification = last;
+            }
+            response.Jobs.Add(proto);
+        }
+        return Task.FromResult(response);
+    }
+
+    public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>
+        Task.FromResult(resolver.Resolve(request.Identifier).ToProto());
+
+    public override async Task<CancelJobResponse> CancelJob(CancelJobRequest request, ServerCallContext context)
+    {
+        var job = resolver.Resolve(request.Identifier);
+        if (job.IsEnded)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"job {job.Number} ({job.Name}) has already ended: {job.State.ToString().ToUpperInvariant()}"));
+        }
+        if (job.External)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"job {job.Number} ({job.Name}) runs outside the agent (as_blocking_job); stop that process instead (pid {job.Pid})"));
+        }
+        TimeSpan? grace = request.GraceSeconds > 0 ? TimeSpan.FromSeconds(request.GraceSeconds) : null;
+        await scheduler.CancelAsync(job, grace).ConfigureAwait(false);
+        return new CancelJobResponse { Job = jobs.GetByNumber(job.Number)!.ToProto(), PreviousState = job.State };
+    }
+
+    public override Task StreamLogs(StreamLogsRequest request, IServerStreamWriter<LogChunk> responseStream, ServerCallContext context)
+    {
+        var job = resolver.Resolve(request.Identifier);
+        return logs.StreamAsync(job, request.Follow, chunk => responseStream.WriteAsync(chunk), context.CancellationToken);
+    }
+
+    public override Task<ListNotificationsResponse> ListNotifications(ListNotificationsRequest request, ServerCallContext context)
+    {
+        var job = resolver.Resolve(request.Identifier);
+        var response = new ListNotificationsResponse { Job = job.ToProto() };
+        response.Notifications.AddRange(notifications.ForJob(job.Number));
+        return Task.FromResult(response);
+    }
+
+    public override Task<GetReportResponse> GetReport(GetReportRequest request, ServerCallContext context)
+    {
+        var job = resolver.Resolve(request.Identifier);
+        var response = new GetReportResponse { Job = job.ToProto() };
+        response.Scalars.AddRange(scalars.Latest(job.Number));
+        if (!string.IsNullOrEmpty(request.HistoryName))
+        {
+            response.History.AddRange(scalars.History(job.Number, request.HistoryName)
+                ?? throw new RpcException(new Status(StatusCode.NotFound,
+                    $"job {job.Number} has no scalar named '{JobResolver.Printable(request.HistoryName)}'; `meeshkan report {job.Number}` lists its scalars")));
+        }
+        response.ConditionEvents.AddRange(scalars.ConditionEvents(job.Number));
+        return Task.FromResult(response);
+    }
+
+    public override Task<RenderChartResponse> RenderChart(RenderChartRequest request, ServerCallContext context)
+    {
+        var job = resolver.Resolve(request.Identifier);
+        if (charts is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "this agent cannot draw charts"));
+        }
+        var png = charts.Render(job, request.Names, request.Width, request.Height);
+        return Task.FromResult(new RenderChartResponse { Png = Google.Protobuf.ByteString.CopyFrom(png) });
+    }
+
+    public override Task<ClearResponse> Clear(ClearRequest request, ServerCallContext context)
+    {
+        var response = new ClearResponse();
+        foreach (var job in jobs.DeleteEnded())
+        {
+            response.ClearedJobNumbers.Add(job.Number);
+            if (Directory.Exists(job.OutputDirectory))
+            {
+                response.BytesFreed += new DirectoryInfo(job.OutputDirectory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+                Directory.Delete(job.OutputDirectory, recursive: true);
+            }
+        }
+        return Task.FromResult(response);
+    }
+
+    public override Task<AgentStatus> GetStatus(GetStatusRequest request, ServerCallContext context)
+    {
+        var counts = jobs.CountByState();
+        return Task.FromResult(new AgentStatus
+        {
+            Version = AgentOptions.Version,
+            StartedAt = Timestamp.FromDateTimeOffset(clock.StartedAt),
+            SocketPath = options.Home.SocketPath,
+            DataFolder = options.Home.Root,
+            Python = CommandResolver.DefaultPython(config) ?? "(none found: set MEESHKAN_PYTHON or run `meeshkan setup --python PATH`)",
+            Pid = Environment.ProcessId,
+            Queued = counts.GetValueOrDefault(JobState.Queued),
+            Running = counts.GetValueOrDefault(JobState.Running),
+            Finished = counts.GetValueOrDefault(JobState.Finished),
+            Failed = counts.GetValueOrDefault(JobState.Failed),
+            Canceled = counts.GetValueOrDefault(JobState.Canceled),
+        });
+    }
+
+    public override async Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)
+    {
+        var response = new ShutdownResponse();
+        foreach (var job in jobs.List([JobState.Running]).Where(j => !j.External))
+        {
+            if (request.CancelJobs)
+            {
+                await scheduler.CancelAsync(job).ConfigureAwait(false);
+                response.CanceledJobNumbers.Add(job.Number);
+            }
+            else
+            {
+                response.RunningJobNumbers.Add(job.Number);
+            }
+        }
+        // Stop after this reply has gone out.
+        _ = Task.Delay(100).ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+        return response;
+    }
+
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}

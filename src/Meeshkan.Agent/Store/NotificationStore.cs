@@ -1,0 +1,67 @@
+using Google.Protobuf.WellKnownTypes;
+using Meeshkan.V1;
+using Microsoft.Data.Sqlite;
+
+namespace Meeshkan.Agent.Store;
+
+/// <summary>Every notification attempt, per job and channel.</summary>
+public sealed class NotificationStore(Database database, TimeProvider time)
+{
+    public void Record(long? jobNumber, string eventName, string channel, NotificationStatus status, string? reason, int attempt, string? summary)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "INSERT INTO notifications (job_number, time, event, channel, status, reason, attempt, summary) " +
+            "VALUES ($job, $time, $event, $channel, $status, $reason, $attempt, $summary)";
+        command.Parameters.AddWithValue("$job", jobNumber is { } n ? n : DBNull.Value);
+        command.Parameters.AddWithValue("$time", time.GetUtcNow().ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$event", eventName);
+        command.Parameters.AddWithValue("$channel", channel);
+        command.Parameters.AddWithValue("$status", (int)status);
+        command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$attempt", attempt);
+        command.Parameters.AddWithValue("$summary", (object?)summary ?? DBNull.Value);
+        command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<NotificationRecord> ForJob(long jobNumber)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT time, event, channel, status, reason, attempt, summary, job_number FROM notifications WHERE job_number = $job ORDER BY id";
+        command.Parameters.AddWithValue("$job", jobNumber);
+        return Read(command).Select(r => r.Record).ToList();
+    }
+
+    /// <summary>The latest attempt of each job, for `meeshkan list`.</summary>
+    public IReadOnlyDictionary<long, NotificationRecord> LatestPerJob()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT time, event, channel, status, reason, attempt, summary, job_number FROM notifications " +
+            "WHERE id IN (SELECT MAX(id) FROM notifications WHERE job_number IS NOT NULL GROUP BY job_number)";
+        return Read(command).ToDictionary(r => r.Job, r => r.Record);
+    }
+
+    private static List<(long Job, NotificationRecord Record)> Read(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var records = new List<(long, NotificationRecord)>();
+        while (reader.Read())
+        {
+            records.Add((reader.IsDBNull(7) ? 0 : reader.GetInt64(7), new NotificationRecord
+            {
+                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0))),
+                Event = reader.GetString(1),
+                Channel = reader.GetString(2),
+                Status = (NotificationStatus)reader.GetInt32(3),
+                Reason = reader.IsDBNull(4) ? "" : reader.GetString(4),
+                Attempt = reader.GetInt32(5),
+                Summary = reader.IsDBNull(6) ? "" : reader.GetString(6),
+            }));
+        }
+        return records;
+    }
+}

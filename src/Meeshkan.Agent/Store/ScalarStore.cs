@@ -1,0 +1,312 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Meeshkan.V1;
+using Microsoft.Data.Sqlite;
+
+namespace Meeshkan.Agent.Store;
+
+/// <summary>
+/// Scalars in SQLite. Each batch is stored as one chunk per scalar name (steps, values and wall times as packed
+/// arrays), which keeps writes near SQLite's row rate divided by the batch size; a per-name summary row holds the
+/// latest value, step and count. One writer at a time: the per-name cache must match the file.
+/// </summary>
+public sealed class ScalarStore(Database database)
+{
+    /// <summary>Longest scalar name accepted.</summary>
+    public const int MaxNameLength = 512;
+
+    /// <summary>Distinct scalar names one job may have.</summary>
+    public const int MaxNamesPerJob = 10_000;
+
+    private const int MaxChunkPoints = 65_536;
+
+    private readonly Lock _write = new();
+    private readonly Dictionary<(long Job, string Name), NameState> _names = new();
+    private readonly Dictionary<long, int> _nameCounts = new();
+
+    /// <summary>A batch would give its job more than <see cref="MaxNamesPerJob"/> names.</summary>
+    public sealed class TooManyNamesException(string message) : Exception(message);
+
+    private sealed class NameState
+    {
+        public long Id;
+        public long LastStep;
+        public long Count;
+        public double LastValue;
+        public long LastWallTimeUs;
+    }
+
+    /// <summary>One scalar's points from one batch, in order.</summary>
+    public sealed record Series(string Name, long[] Steps, double[] Values, long[] WallTimesUs);
+
+    /// <summary>
+    /// Stores a validated batch in one transaction. Returns the stored series, or null when the batch
+    /// (client id and sequence) had been stored before.
+    /// </summary>
+    public IReadOnlyList<Series>? Append(long jobNumber, ScalarBatch batch, long receivedAtUs)
+    {
+        lock (_write)
+        {
+            try
+            {
+                return AppendLocked(jobNumber, batch, receivedAtUs);
+            }
+            catch
+            {
+                // The cache may hold names whose rows were rolled back.
+                _names.Clear();
+                _nameCounts.Clear();
+                throw;
+            }
+        }
+    }
+
+    private IReadOnlyList<Series>? AppendLocked(long jobNumber, ScalarBatch batch, long receivedAtUs)
+    {
+        {
+            using var connection = database.Open();
+            using var transaction = connection.BeginTransaction();
+            if (!string.IsNullOrEmpty(batch.ClientId) && !MarkSeen(connection, transaction, batch.ClientId, batch.Sequence))
+            {
+                return null;
+            }
+            var states = batch.Names.Select(name => GetOrCreate(connection, transaction, jobNumber, name)).ToArray();
+            var series = Split(batch, states, receivedAtUs);
+
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO scalar_chunks (name_id, first_step, count, steps, vals, wall_times) VALUES ($id, $first, $count, $steps, $vals, $times)";
+            var p = new[] { "$id", "$first", "$count", "$steps", "$vals", "$times" }.Select(n => insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+            using var update = connection.CreateCommand();
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE scalar_names SET last_step = $step, last_value = $value, last_wall_time_us = $time, count = $count WHERE id = $id";
+            var u = new[] { "$step", "$value", "$time", "$count", "$id" }.Select(n => update.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+
+            var pending = new List<(NameState State, long Step, double Value, long Time, long Count)>();
+            for (var i = 0; i < series.Count; i++)
+            {
+                var s = series[i];
+                if (s.Steps.Length == 0)
+                {
+                    continue;
+                }
+                var state = states[i];
+                for (var start = 0; start < s.Steps.Length; start += MaxChunkPoints)
+                {
+                    var length = Math.Min(MaxChunkPoints, s.Steps.Length - start);
+                    p[0].Value = state.Id;
+                    p[1].Value = s.Steps[start];
+                    p[2].Value = length;
+                    p[3].Value = MemoryMarshal.AsBytes(s.Steps.AsSpan(start, length)).ToArray();
+                    p[4].Value = MemoryMarshal.AsBytes(s.Values.AsSpan(start, length)).ToArray();
+                    p[5].Value = MemoryMarshal.AsBytes(s.WallTimesUs.AsSpan(start, length)).ToArray();
+                    insert.ExecuteNonQuery();
+                }
+                var last = s.Steps.Length - 1;
+                var count = state.Count + s.Steps.Length;
+                u[0].Value = s.Steps[last];
+                u[1].Value = DoubleToDb(s.Values[last]);
+                u[2].Value = s.WallTimesUs[last];
+                u[3].Value = count;
+                u[4].Value = state.Id;
+                update.ExecuteNonQuery();
+                pending.Add((state, s.Steps[last], s.Values[last], s.WallTimesUs[last], count));
+            }
+            transaction.Commit();
+            // Only now that the file has it does the cache move on.
+            foreach (var (state, step, value, time, count) in pending)
+            {
+                state.LastStep = step;
+                state.LastValue = value;
+                state.LastWallTimeUs = time;
+                state.Count = count;
+            }
+            return series;
+        }
+    }
+
+    /// <summary>The number of distinct scalar names a job has.</summary>
+    public int NameCount(long jobNumber)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM scalar_names WHERE job_number = $job";
+        command.Parameters.AddWithValue("$job", jobNumber);
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The latest value of each of a job's scalars, by name.</summary>
+    public IReadOnlyList<ScalarSummary> Latest(long jobNumber)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, last_value, last_step, last_wall_time_us, count FROM scalar_names WHERE job_number = $job AND count > 0 ORDER BY name";
+        command.Parameters.AddWithValue("$job", jobNumber);
+        using var reader = command.ExecuteReader();
+        var result = new List<ScalarSummary>();
+        while (reader.Read())
+        {
+            result.Add(new ScalarSummary
+            {
+                Name = reader.GetString(0),
+                Value = reader.IsDBNull(1) ? double.NaN : reader.GetDouble(1),
+                Step = reader.GetInt64(2),
+                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3) / 1000)),
+                Count = reader.GetInt64(4),
+            });
+        }
+        return result;
+    }
+
+    /// <summary>Every point of one scalar, in the order reported; null when the job has no such scalar.</summary>
+    public IReadOnlyList<ScalarPoint>? History(long jobNumber, string name)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT c.steps, c.vals, c.wall_times FROM scalar_names n LEFT JOIN scalar_chunks c ON c.name_id = n.id " +
+            "WHERE n.job_number = $job AND n.name = $name ORDER BY c.rowid";
+        command.Parameters.AddWithValue("$job", jobNumber);
+        command.Parameters.AddWithValue("$name", name);
+        using var reader = command.ExecuteReader();
+        List<ScalarPoint>? points = null;
+        while (reader.Read())
+        {
+            points ??= [];
+            if (reader.IsDBNull(0))
+            {
+                continue;
+            }
+            var steps = MemoryMarshal.Cast<byte, long>((byte[])reader[0]);
+            var values = MemoryMarshal.Cast<byte, double>((byte[])reader[1]);
+            var times = MemoryMarshal.Cast<byte, long>((byte[])reader[2]);
+            for (var i = 0; i < steps.Length; i++)
+            {
+                points.Add(new ScalarPoint { Step = steps[i], Value = values[i], WallTimeUs = times[i] });
+            }
+        }
+        return points;
+    }
+
+    /// <summary>Every condition firing recorded for a job, oldest first.</summary>
+    public IReadOnlyList<ConditionEvent> ConditionEvents(long jobNumber)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT e.condition_id, c.description, e.time, e.vals FROM condition_events e JOIN conditions c ON c.id = e.condition_id " +
+            "WHERE e.job_number = $job ORDER BY e.id";
+        command.Parameters.AddWithValue("$job", jobNumber);
+        using var reader = command.ExecuteReader();
+        var events = new List<ConditionEvent>();
+        while (reader.Read())
+        {
+            var evt = new ConditionEvent
+            {
+                ConditionId = reader.GetString(0),
+                Description = reader.GetString(1),
+                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
+            };
+            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, double>>(reader.GetString(3), ConditionJson)!)
+            {
+                evt.Values[name] = value;
+            }
+            events.Add(evt);
+        }
+        return events;
+    }
+
+    /// <summary>JSON that keeps NaN and infinities (as strings).</summary>
+    public static readonly JsonSerializerOptions ConditionJson = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static List<Series> Split(ScalarBatch batch, NameState[] states, long receivedAtUs)
+    {
+        var counts = new int[batch.Names.Count];
+        foreach (var index in batch.NameIndex)
+        {
+            counts[index]++;
+        }
+        var series = new List<Series>(batch.Names.Count);
+        for (var n = 0; n < batch.Names.Count; n++)
+        {
+            series.Add(new Series(batch.Names[n], new long[counts[n]], new double[counts[n]], new long[counts[n]]));
+        }
+        var filled = new int[batch.Names.Count];
+        var nextStep = states.Select(s => s.Count == 0 ? 0 : s.LastStep + 1).ToArray();
+        var hasSteps = batch.Steps.Count > 0;
+        var hasTimes = batch.WallTimeUs.Count > 0;
+        for (var i = 0; i < batch.Values.Count; i++)
+        {
+            var n = (int)batch.NameIndex[i];
+            var at = filled[n]++;
+            var s = series[n];
+            s.Steps[at] = hasSteps ? batch.Steps[i] : nextStep[n]++;
+            s.Values[at] = batch.Values[i];
+            s.WallTimesUs[at] = hasTimes ? batch.WallTimeUs[i] : receivedAtUs;
+        }
+        return series;
+    }
+
+    private NameState GetOrCreate(SqliteConnection connection, SqliteTransaction transaction, long jobNumber, string name)
+    {
+        if (_names.TryGetValue((jobNumber, name), out var cached))
+        {
+            return cached;
+        }
+        using var select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = "SELECT id, last_step, count, last_value, last_wall_time_us FROM scalar_names WHERE job_number = $job AND name = $name";
+        select.Parameters.AddWithValue("$job", jobNumber);
+        select.Parameters.AddWithValue("$name", name);
+        NameState state;
+        using (var reader = select.ExecuteReader())
+        {
+            state = reader.Read()
+                ? new NameState
+                {
+                    Id = reader.GetInt64(0), LastStep = reader.GetInt64(1), Count = reader.GetInt64(2),
+                    LastValue = reader.IsDBNull(3) ? double.NaN : reader.GetDouble(3), LastWallTimeUs = reader.GetInt64(4),
+                }
+                : new NameState { Id = 0 };
+        }
+        if (state.Id == 0)
+        {
+            if (!_nameCounts.TryGetValue(jobNumber, out var names))
+            {
+                names = NameCount(jobNumber);
+            }
+            if (names >= MaxNamesPerJob)
+            {
+                throw new TooManyNamesException($"job {jobNumber} already has {MaxNamesPerJob} distinct scalar names, the most one job may have; reuse names");
+            }
+            _nameCounts[jobNumber] = names + 1;
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO scalar_names (job_number, name, last_step, last_wall_time_us, count) VALUES ($job, $name, -1, 0, 0) RETURNING id";
+            insert.Parameters.AddWithValue("$job", jobNumber);
+            insert.Parameters.AddWithValue("$name", name);
+            state.Id = (long)insert.ExecuteScalar()!;
+            state.LastStep = -1;
+        }
+        // Cached before commit: a rolled-back insert would leave a stale id, so drop the cache on failure.
+        _names[(jobNumber, name)] = state;
+        return state;
+    }
+
+    private static bool MarkSeen(SqliteConnection connection, SqliteTransaction transaction, string clientId, ulong sequence)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR IGNORE INTO scalar_batches_seen (client_id, sequence) VALUES ($c, $s)";
+        command.Parameters.AddWithValue("$c", clientId);
+        command.Parameters.AddWithValue("$s", unchecked((long)sequence));
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    // SQLite stores NaN as NULL; infinities survive as REAL.
+    private static object DoubleToDb(double value) => double.IsNaN(value) ? DBNull.Value : value;
+}

@@ -1,0 +1,87 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Meeshkan.V1;
+
+namespace Meeshkan.Cli;
+
+/// <summary>The CLI's one connection to the agent, and the way every command reports failures.</summary>
+internal sealed class AgentConnection : IDisposable
+{
+    private readonly Lazy<GrpcChannel> _channel;
+
+    public AgentConnection(MeeshkanHome home)
+    {
+        Home = home;
+        _channel = new Lazy<GrpcChannel>(() => AgentChannel.ForSocket(home.SocketPath));
+    }
+
+    public MeeshkanHome Home { get; }
+
+    public JobService.JobServiceClient Jobs => new(_channel.Value);
+
+    /// <summary>True when an agent answers on the socket.</summary>
+    public async Task<AgentStatus?> TryStatusAsync(TimeSpan timeout)
+    {
+        if (!File.Exists(Home.SocketPath))
+        {
+            return null;
+        }
+        try
+        {
+            return await Jobs.GetStatusAsync(new GetStatusRequest(), deadline: DateTime.UtcNow + timeout);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Runs one command body: agent errors become a one-line message on stderr and a non-zero exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(Func<AgentConnection, Task<int>> body)
+    {
+        using var connection = new AgentConnection(MeeshkanHome.FromEnvironment());
+        try
+        {
+            return await body(connection);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable || (e.StatusCode == StatusCode.Internal && !File.Exists(connection.Home.SocketPath)))
+        {
+            return Fail($"the agent is not running for {connection.Home.Root}: start it with `meeshkan start`", ExitCodes.AgentNotRunning);
+        }
+        catch (RpcException e)
+        {
+            return Fail(e.Status.Detail, e.StatusCode == StatusCode.NotFound ? ExitCodes.NotFound : ExitCodes.Error);
+        }
+        catch (UsageException e)
+        {
+            return Fail(e.Message, ExitCodes.Usage);
+        }
+    }
+
+    public static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"meeshkan: {message}");
+        return code;
+    }
+
+    public void Dispose()
+    {
+        if (_channel.IsValueCreated)
+        {
+            _channel.Value.Dispose();
+        }
+    }
+}
+
+/// <summary>A mistake in how a command was called; the message says what to do instead.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+internal static class ExitCodes
+{
+    public const int Error = 1;
+    public const int Usage = 2;
+    public const int AgentNotRunning = 3;
+    public const int NotFound = 4;
+}

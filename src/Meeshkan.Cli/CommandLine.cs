@@ -1,0 +1,69 @@
+namespace Meeshkan.Cli;
+
+/// <summary>
+/// Rewrites argv before parsing so that `meeshkan train.py` means `meeshkan submit train.py`, and so that the
+/// job's own options (`meeshkan submit train.py --lr 0.1`) go to the job, not to meeshkan.
+/// </summary>
+internal static class CommandLine
+{
+    public static readonly string[] Commands =
+    [
+        "start", "stop", "status", "agent", "submit", "list", "logs", "cancel", "report", "notifications",
+        "clear", "clean", "setup", "sorry", "help",
+    ];
+
+    // submit's own options that take a value.
+    private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python"];
+
+    public static string[] Normalize(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            return ["--help"];
+        }
+        if (args[0] == "help")
+        {
+            return args.Length > 1 ? [args[1], "--help"] : ["--help"];
+        }
+        if (!args[0].StartsWith('-') && !Commands.Contains(args[0]) && LooksLikeJob(args[0]))
+        {
+            args = ["submit", .. args];
+        }
+        return args[0] == "submit" ? SeparateJobArguments(args) : args;
+    }
+
+    private static bool LooksLikeJob(string arg) =>
+        arg.EndsWith(".py", StringComparison.Ordinal) || arg.EndsWith(".sh", StringComparison.Ordinal) || File.Exists(arg);
+
+    /// <summary>Inserts `--` before the first word that is not one of submit's own options.</summary>
+    private static string[] SeparateJobArguments(string[] args)
+    {
+        for (var i = 1; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg == "--")
+            {
+                return args;
+            }
+            if (SubmitValueOptions.Contains(arg))
+            {
+                i++;
+                continue;
+            }
+            if (arg.StartsWith('-') && (arg.Contains('=') || arg is "-h" or "--help"))
+            {
+                continue;
+            }
+            if (arg.StartsWith("-n", StringComparison.Ordinal) || arg.StartsWith("-r", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            if (!arg.StartsWith('-'))
+            {
+                return [.. args[..i], "--", .. args[i..]];
+            }
+            return args;
+        }
+        return args;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Cocona;
+using Meeshkan.Agent;
+using Meeshkan.Cli.Output;
+using Meeshkan.V1;
+
+namespace Meeshkan.Cli.Commands;
+
+/// <summary>start, stop, status and agent: the agent's life.</summary>
+internal sealed class AgentCommands
+{
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
+
+    [Command("start", Description = "Starts the Meeshkan agent in the background.")]
+    public Task<int> Start() => AgentConnection.RunAsync(async connection =>
+    {
+        if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is { } running)
+        {
+            Console.WriteLine($"The agent is already running (pid {running.Pid}, data folder {running.DataFolder}).");
+            return 0;
+        }
+        var home = connection.Home;
+        Directory.CreateDirectory(home.LogFolder);
+        var logOffset = File.Exists(home.AgentLog) ? new FileInfo(home.AgentLog).Length : 0;
+        using var child = SpawnDetached(home);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < StartDeadline)
+        {
+            if (await connection.TryStatusAsync(TimeSpan.FromSeconds(1)) is { } status)
+            {
+                if (status.Pid == child.Id)
+                {
+                    Console.WriteLine($"Meeshkan agent started (pid {status.Pid}, data folder {status.DataFolder}).");
+                }
+                else
+                {
+                    Console.WriteLine($"The agent is already running (pid {status.Pid}, data folder {status.DataFolder}).");
+                }
+                return 0;
+            }
+            if (child.HasExited && !File.Exists(home.SocketPath))
+            {
+                await Task.Delay(100);
+                if (await connection.TryStatusAsync(TimeSpan.FromSeconds(1)) is { } other)
+                {
+                    Console.WriteLine($"The agent is already running (pid {other.Pid}, data folder {other.DataFolder}).");
+                    return 0;
+                }
+                return AgentConnection.Fail($"the agent could not start:\n{LogTail(home.AgentLog, logOffset)}", ExitCodes.Error);
+            }
+            await Task.Delay(clock.Elapsed < TimeSpan.FromSeconds(1) ? 10 : 100);
+        }
+        return AgentConnection.Fail($"the agent did not answer within {StartDeadline.TotalSeconds:0} s; its log:\n{LogTail(home.AgentLog, logOffset)}", ExitCodes.Error);
+    });
+
+    [Command("stop", Description = "Stops the agent. Running jobs keep running unless --cancel-jobs is given.")]
+    public Task<int> Stop([Option("cancel-jobs", Description = "Cancel running jobs before stopping")] bool cancelJobs = false) =>
+        AgentConnection.RunAsync(async connection =>
+        {
+            if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is not { } status)
+            {
+                Console.WriteLine("The agent is not running.");
+                return 0;
+            }
+            var reply = await connection.Jobs.ShutdownAsync(new ShutdownRequest { CancelJobs = cancelJobs });
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(15) && IsAlive(status.Pid))
+            {
+                await Task.Delay(20);
+            }
+            Console.WriteLine("Meeshkan agent stopped.");
+            if (reply.CanceledJobNumbers.Count > 0)
+            {
+                Console.WriteLine($"Canceled running job(s): {string.Join(", ", reply.CanceledJobNumbers)}.");
+            }
+            if (reply.RunningJobNumbers.Count > 0)
+            {
+                Console.WriteLine($"Job(s) {string.Join(", ", reply.RunningJobNumbers)} keep running; the next `meeshkan start` picks them up.");
+            }
+            return 0;
+        });
+
+    [Command("status", Description = "Says whether the agent runs, and how.")]
+    public Task<int> Status([Option("json", Description = "Print JSON")] bool json = false) => AgentConnection.RunAsync(async connection =>
+    {
+        if (await connection.TryStatusAsync(TimeSpan.FromSeconds(3)) is not { } status)
+        {
+            Console.WriteLine($"The agent is not running (data folder {connection.Home.Root}). Start it with `meeshkan start`.");
+            return ExitCodes.AgentNotRunning;
+        }
+        if (json)
+        {
+            Console.WriteLine(Format.ToJson(status));
+            return 0;
+        }
+        Console.WriteLine($"""
+            Meeshkan agent is running.
+              version      {status.Version}
+              pid          {status.Pid}
+              uptime       {Format.Duration(DateTimeOffset.UtcNow - status.StartedAt.ToDateTimeOffset())}
+              socket       {status.SocketPath}
+              data folder  {status.DataFolder}
+              python       {status.Python}
+              jobs         {status.Queued} queued, {status.Running} running, {status.Finished} finished, {status.Failed} failed, {status.Canceled} canceled
+            """);
+        return 0;
+    });
+
+    [Command("agent", Description = "Runs the agent in the foreground (for systemd and debugging).")]
+    public Task<int> Agent() => AgentHost.RunAsync(new AgentOptions { Home = MeeshkanHome.FromEnvironment() });
+
+    /// <summary>
+    /// Starts `meeshkan agent` in its own session with its output appended to the agent log. `setsid` execs in place
+    /// (its parent is not a group leader), so the returned process is the agent itself.
+    /// </summary>
+    private static Process SpawnDetached(MeeshkanHome home)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("log=$1; shift; exec setsid \"$@\" </dev/null >>\"$log\" 2>&1");
+        start.ArgumentList.Add("sh");
+        start.ArgumentList.Add(home.AgentLog);
+        foreach (var arg in SelfCommand())
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.ArgumentList.Add("agent");
+        start.Environment[MeeshkanHome.EnvironmentVariable] = home.Root;
+        return Process.Start(start)!;
+    }
+
+    /// <summary>How to run this same `meeshkan` again: the apphost, or `dotnet meeshkan.dll`.</summary>
+    internal static string[] SelfCommand()
+    {
+        var process = Environment.ProcessPath!;
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? [process, typeof(AgentCommands).Assembly.Location]
+            : [process];
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string LogTail(string log, long offset)
+    {
+        if (!File.Exists(log))
+        {
+            return "  (no log)";
+        }
+        using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        file.Seek(Math.Min(offset, file.Length), SeekOrigin.Begin);
+        var lines = new StreamReader(file).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(20);
+        return string.Join('\n', lines.Select(l => "  " + l));
+    }
+}

@@ -1,0 +1,114 @@
+using System.Collections;
+using Cocona;
+using Meeshkan.Cli.Output;
+using Meeshkan.V1;
+
+namespace Meeshkan.Cli.Commands;
+
+/// <summary>submit, list, cancel and clear: the queue.</summary>
+internal sealed class JobCommands
+{
+    [Command("submit", Description = "Submits a script (.py, .sh) or a command as a job: meeshkan submit [-n NAME] [-r SECONDS] train.py [ARGS...]")]
+    public Task<int> Submit(
+        [Option('n', Description = "Job name (default: the script's file name)")] string? name,
+        [Option('r', Description = "Seconds between progress notifications (default 3600)")] int? reportInterval,
+        [Option(Description = "Python interpreter for .py scripts")] string? python,
+        [Argument(Description = "Script or command, then its arguments")] string[] command) =>
+        AgentConnection.RunAsync(async connection =>
+        {
+            if (reportInterval is <= 0)
+            {
+                throw new UsageException($"--report-interval must be a positive number of seconds, not {reportInterval}");
+            }
+            var request = new SubmitJobRequest
+            {
+                Name = name ?? "",
+                ReportIntervalSeconds = reportInterval ?? 0,
+                WorkingDirectory = Environment.CurrentDirectory,
+                Python = python ?? "",
+            };
+            request.Command.AddRange(command);
+            foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+            {
+                request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
+            }
+            var reply = await connection.Jobs.SubmitJobAsync(request);
+            foreach (var warning in reply.Warnings)
+            {
+                Console.Error.WriteLine($"meeshkan: warning: {warning}");
+            }
+            Console.WriteLine($"Job {reply.Job.Number} submitted: {reply.Job.Name} ({reply.Job.Id})");
+            return 0;
+        });
+
+    [Command("list", Description = "Lists the jobs and their status.")]
+    public Task<int> List([Option("json", Description = "Print JSON")] bool json = false) => AgentConnection.RunAsync(async connection =>
+    {
+        var reply = await connection.Jobs.ListJobsAsync(new ListJobsRequest());
+        if (json)
+        {
+            Console.WriteLine(Format.ToJson(reply));
+            return 0;
+        }
+        if (reply.Jobs.Count == 0)
+        {
+            Console.WriteLine("No jobs yet. Submit one with `meeshkan submit script.py`.");
+            return 0;
+        }
+        var table = new TextTable("#", "NAME", "STATUS", "STARTED", "DURATION", "NOTIFIED", "COMMAND");
+        foreach (var job in reply.Jobs)
+        {
+            table.Add(job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), Format.State(job.State),
+                Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command));
+        }
+        Console.Write(table.ToString());
+        return 0;
+    });
+
+    [Command("cancel", Description = "Cancels a queued or running job (a running one asks first; -y skips that).")]
+    public Task<int> Cancel(
+        [Argument(Description = "Job number, UUID or name")] string job,
+        [Option('y', Description = "Do not ask before canceling a running job")] bool yes = false,
+        [Option(Description = "Seconds between SIGTERM and SIGKILL")] int? grace = null) =>
+        AgentConnection.RunAsync(async connection =>
+        {
+            var found = await connection.Jobs.GetJobAsync(new GetJobRequest { Identifier = job });
+            if (found.State == JobState.Running && !yes)
+            {
+                if (Console.IsInputRedirected)
+                {
+                    throw new UsageException($"job {found.Number} ({found.Name}) is running; add -y to cancel it without asking");
+                }
+                Console.Write($"Job {found.Number} ({found.Name}) is running. Cancel it? [y/N] ");
+                var answer = Console.ReadLine()?.Trim().ToLowerInvariant();
+                if (answer is not ("y" or "yes"))
+                {
+                    Console.WriteLine("Not canceled.");
+                    return 1;
+                }
+            }
+            var reply = await connection.Jobs.CancelJobAsync(new CancelJobRequest { Identifier = found.Id, GraceSeconds = grace ?? 0 });
+            Console.WriteLine($"Job {reply.Job.Number} ({reply.Job.Name}) canceled (was {Format.State(reply.PreviousState)}).");
+            return 0;
+        });
+
+    [Command("clear", Aliases = ["clean"], Description = "Removes ended jobs, their logs and folders (never a running job's).")]
+    public Task<int> Clear() => AgentConnection.RunAsync(async connection =>
+    {
+        var reply = await connection.Jobs.ClearAsync(new ClearRequest());
+        Console.WriteLine(reply.ClearedJobNumbers.Count == 0
+            ? "Nothing to clear: no ended jobs."
+            : $"Cleared {reply.ClearedJobNumbers.Count} ended job(s), {reply.BytesFreed / 1024.0:0.#} KiB of logs.");
+        return 0;
+    });
+
+    private static string NotificationStatus(Job job) => job.LastNotification is { } last
+        ? last.Status switch
+        {
+            V1.NotificationStatus.Success => "ok",
+            V1.NotificationStatus.Failed => "FAILED",
+            V1.NotificationStatus.Pending => "pending",
+            _ => "-",
+        }
+        : "-";
+}

@@ -1,0 +1,117 @@
+using System.Text;
+using Cocona;
+using Grpc.Core;
+using Meeshkan.Cli.Output;
+using Meeshkan.V1;
+
+namespace Meeshkan.Cli.Commands;
+
+/// <summary>logs, report and notifications: what a job produced.</summary>
+internal sealed class OutputCommands
+{
+    [Command("logs", Description = "Prints a job's complete stdout and stderr, and its output folder.")]
+    public Task<int> Logs(
+        [Argument(Description = "Job number, UUID or name")] string job,
+        [Option('f', Description = "Follow a running job until it ends")] bool follow = false) =>
+        AgentConnection.RunAsync(async connection =>
+        {
+            var found = await connection.Jobs.GetJobAsync(new GetJobRequest { Identifier = job });
+            using var stdout = Console.OpenStandardOutput();
+            using var stderr = Console.OpenStandardError();
+            using var call = connection.Jobs.StreamLogs(new StreamLogsRequest { Identifier = found.Id, Follow = follow });
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+            {
+                var target = chunk.Stream == LogChunk.Types.Stream.Stderr ? stderr : stdout;
+                chunk.Data.WriteTo(target);
+                target.Flush();
+            }
+            Console.Error.WriteLine($"[meeshkan] job {found.Number} ({found.Name}) output folder: {found.OutputDirectory}");
+            return 0;
+        });
+
+    [Command("report", Description = "Prints the latest value of each scalar a job reported.")]
+    public Task<int> Report(
+        [Argument(Description = "Job number, UUID or name")] string job,
+        [Option(Description = "Print the whole history of this scalar")] string? history = null,
+        [Option(Description = "Write a PNG chart of the job's scalars to this file")] string? plot = null,
+        [Option("json", Description = "Print JSON")] bool json = false) =>
+        AgentConnection.RunAsync(async connection =>
+        {
+            var reply = await connection.Jobs.GetReportAsync(new GetReportRequest { Identifier = job, HistoryName = history ?? "" });
+            if (plot is not null)
+            {
+                var chart = await connection.Jobs.RenderChartAsync(new RenderChartRequest { Identifier = reply.Job.Id, Width = 1000, Height = 600 });
+                await File.WriteAllBytesAsync(plot, chart.Png.ToByteArray());
+                Console.Error.WriteLine($"Chart written to {Path.GetFullPath(plot)}");
+            }
+            if (json)
+            {
+                Console.WriteLine(Format.ToJson(reply));
+                return 0;
+            }
+            var header = $"Job {reply.Job.Number} ({reply.Job.Name}), {Format.State(reply.Job.State)}";
+            if (reply.Scalars.Count == 0)
+            {
+                Console.WriteLine($"{header}: no scalars reported yet. Scripts report them with meeshkan.report_scalar(\"loss\", value).");
+                return 0;
+            }
+            if (history is not null)
+            {
+                var points = new TextTable("STEP", history, "TIME");
+                foreach (var point in reply.History)
+                {
+                    points.Add(point.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Number(point.Value),
+                        Format.Time(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(point.WallTimeUs / 1000))));
+                }
+                Console.Write(points.ToString());
+                return 0;
+            }
+            Console.WriteLine(header);
+            var table = new TextTable("SCALAR", "VALUE", "STEP", "COUNT", "TIME");
+            foreach (var scalar in reply.Scalars)
+            {
+                table.Add(scalar.Name, Format.Number(scalar.Value), scalar.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    scalar.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Time(scalar.Time));
+            }
+            Console.Write(table.ToString());
+            if (reply.ConditionEvents.Count > 0)
+            {
+                Console.WriteLine();
+                Console.WriteLine("Conditions met:");
+                foreach (var evt in reply.ConditionEvents)
+                {
+                    var values = string.Join(", ", evt.Values.Select(v => $"{v.Key}={Format.Number(v.Value)}"));
+                    Console.WriteLine($"  {Format.Time(evt.Time)}  {evt.Description}  ({values})");
+                }
+            }
+            return 0;
+        });
+
+    [Command("notifications", Description = "Prints the notification history of a job.")]
+    public Task<int> Notifications(
+        [Argument(Description = "Job number, UUID or name")] string job,
+        [Option("json", Description = "Print JSON")] bool json = false) =>
+        AgentConnection.RunAsync(async connection =>
+        {
+            var reply = await connection.Jobs.ListNotificationsAsync(new ListNotificationsRequest { Identifier = job });
+            if (json)
+            {
+                Console.WriteLine(Format.ToJson(reply));
+                return 0;
+            }
+            if (reply.Notifications.Count == 0)
+            {
+                Console.WriteLine($"Job {reply.Job.Number} ({reply.Job.Name}): no notifications yet. Configure channels with `meeshkan setup`.");
+                return 0;
+            }
+            var table = new TextTable("TIME", "EVENT", "CHANNEL", "STATUS", "DETAIL");
+            foreach (var n in reply.Notifications)
+            {
+                table.Add(Format.Time(n.Time), n.Event, n.Channel,
+                    n.Status == NotificationStatus.Success ? "SUCCESS" : n.Status == NotificationStatus.Failed ? "FAILED" : "PENDING",
+                    n.Status == NotificationStatus.Failed ? $"attempt {n.Attempt}: {n.Reason}" : n.Summary);
+            }
+            Console.Write(table.ToString());
+            return 0;
+        });
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using Google.Protobuf;
+using Meeshkan.V1;
+
+namespace Meeshkan.Cli.Output;
+
+/// <summary>How jobs, times and values read on the terminal. One place, so every command says them alike.</summary>
+internal static class Format
+{
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation());
+
+    public static string ToJson(IMessage message) => Json.Format(message);
+
+    public static string State(JobState state) => state switch
+    {
+        JobState.Queued => "QUEUED",
+        JobState.Running => "RUNNING",
+        JobState.Finished => "FINISHED",
+        JobState.Failed => "FAILED",
+        JobState.Canceled => "CANCELED",
+        _ => "UNKNOWN",
+    };
+
+    public static string Command(IEnumerable<string> argv) => Shorten(string.Join(' ', argv.Select(Quote)), 60);
+
+    public static string Time(Google.Protobuf.WellKnownTypes.Timestamp? time) =>
+        time is null ? "-" : time.ToDateTimeOffset().ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    public static string Duration(Job job)
+    {
+        if (job.StartedAt is null)
+        {
+            return "-";
+        }
+        var end = job.FinishedAt?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow;
+        return Duration(end - job.StartedAt.ToDateTimeOffset());
+    }
+
+    public static string Duration(TimeSpan span) => span.TotalSeconds < 60
+        ? $"{span.TotalSeconds:0.0}s"
+        : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s" : $"{(int)span.TotalHours}h{span.Minutes:00}m";
+
+    public static string Number(double value) => value switch
+    {
+        double.NaN => "NaN",
+        double.PositiveInfinity => "inf",
+        double.NegativeInfinity => "-inf",
+        _ => value.ToString("G6", CultureInfo.InvariantCulture),
+    };
+
+    public static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    private static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
+}
