@@ -1,7 +1,7 @@
 """The scalar reporter: a cheap append on the training thread, batching and sending elsewhere.
 
-``report_scalar`` validates its arguments and appends one ``(name, value, time_ns)`` tuple to a
-list; nothing else happens on the caller's thread. A daemon thread wakes every
+``report_scalar`` validates its arguments and appends the name, the value and the time to three
+lists (no object is built per point); nothing else happens on the caller's thread. A daemon thread wakes every
 ``SEND_INTERVAL`` seconds (or on flush), takes what was appended, builds column-wise
 ``ScalarBatch`` messages, evaluates callable conditions on the latest values and sends batches,
 condition firings and notifications in order. If the agent cannot be reached it keeps a bounded
@@ -61,7 +61,10 @@ class Reporter:
     """Buffers scalars and owns the background sender. One per process (see ``current``)."""
 
     def __init__(self, job_id: str | None = None) -> None:
-        self.buffer: list[tuple[str, float, int]] = []
+        # Appended to in this order by the caller; the times list is the one read for length.
+        self.names: list[str] = []
+        self.values: list[float] = []
+        self.times: list[int] = []
         self._job_id = job_id
         self._lock = threading.Lock()
         self._flushed = threading.Condition(self._lock)
@@ -211,20 +214,28 @@ class Reporter:
             if closing:
                 return
 
-    def _take(self) -> list[tuple[str, float, int]]:
-        # Slicing and deleting a prefix are single operations under the GIL: points appended
-        # meanwhile stay in the buffer for the next cycle.
-        buffer = self.buffer
-        count = len(buffer)
+    def buffered(self) -> list[tuple[str, float, int]]:
+        """The points appended and not yet taken by the background thread (for tests)."""
+        count = len(self.times)
+        return list(zip(self.names[:count], self.values[:count], self.times[:count]))
+
+    def _take(self) -> tuple[list[str], list[float], list[int]]:
+        # The caller appends the name, then the value, then the time: when the times list holds
+        # n points, the other two hold at least n. Slicing and deleting a prefix are single
+        # operations under the GIL, so points appended meanwhile stay for the next cycle.
+        count = len(self.times)
         if not count:
-            return []
-        chunk = buffer[:count]
-        del buffer[:count]
-        return chunk
+            return [], [], []
+        taken = []
+        for column in (self.names, self.values, self.times):
+            taken.append(column[:count])
+            del column[:count]
+        return taken[0], taken[1], taken[2]
 
     def _cycle(self, force: bool) -> bool:
         events = [self._events.popleft() for _ in range(len(self._events))]
-        chunk = self._take()
+        taken = self._take()
+        chunk = taken if taken[0] else None
         with self._lock:
             job_id = self._job_id
             conditions = list(self._conditions)
@@ -233,7 +244,7 @@ class Reporter:
                 _log.warn_once("not-a-job", NOT_A_JOB)
             if not self._pending and not self._outbox:
                 return True
-            chunk, events = [], []  # still send what a finished blocking job left behind
+            chunk, events = None, []  # still send what a finished blocking job left behind
         agent = self.agent()
         if agent is None:
             return False
@@ -255,11 +266,12 @@ class Reporter:
         self._backoff = RETRY_INITIAL
         return True
 
-    def _build(self, agent: _agent.Agent, chunk: list[tuple[str, float, int]], job_id: str) -> None:
-        names, values, times = zip(*chunk)
+    def _build(self, agent: _agent.Agent, chunk: tuple[list[str], list[float], list[int]],
+               job_id: str) -> None:
+        names, values, times = chunk
         self._latest.update(zip(names, values))
-        for start in range(0, len(chunk), BATCH_POINTS):
-            end = min(start + BATCH_POINTS, len(chunk))
+        for start in range(0, len(names), BATCH_POINTS):
+            end = min(start + BATCH_POINTS, len(names))
             self._append_points(agent, job_id, names[start:end], values[start:end],
                                 times[start:end])
         while self._pending_points > MAX_BUFFERED_POINTS and len(self._pending) > 1:
@@ -271,8 +283,8 @@ class Reporter:
                 "dropping the oldest",
             )
 
-    def _append_points(self, agent: _agent.Agent, job_id: str, names: tuple[str, ...],
-                       values: tuple[float, ...], times: tuple[int, ...]) -> None:
+    def _append_points(self, agent: _agent.Agent, job_id: str, names: list[str],
+                       values: list[float], times: list[int]) -> None:
         last = self._pending[-1] if self._pending else None
         if (last is None or last.attempted or last.batch.job_id != job_id
                 or last.points + len(names) > BATCH_POINTS):
@@ -291,12 +303,12 @@ class Reporter:
         last.points += len(names)
         self._pending_points += len(names)
 
-    def _evaluate(self, conditions: list[Condition], chunk: list[tuple[str, float, int]],
-                  job_id: str) -> None:
+    def _evaluate(self, conditions: list[Condition],
+                  chunk: tuple[list[str], list[float], list[int]], job_id: str) -> None:
         client_side = [c for c in conditions if c.evaluated_by_client and not c.rejected]
         if not client_side:
             return
-        reported = {name for name, _, _ in chunk}
+        reported = set(chunk[0])
         latest = self._latest
         for condition in client_side:
             if reported.isdisjoint(condition.names):
@@ -405,7 +417,9 @@ class Reporter:
 # ---- the process-wide reporter and the hot path ------------------------------------------------
 
 _current = Reporter()
-_append: Callable[[tuple[str, float, int]], None] = _current.buffer.append
+_append_name: Callable[[str], None] = _current.names.append
+_append_value: Callable[[float], None] = _current.values.append
+_append_time: Callable[[int], None] = _current.times.append
 _started = False
 _hooks_installed = False
 
@@ -416,10 +430,12 @@ def current() -> Reporter:
 
 def install(reporter: Reporter) -> Reporter:
     """Makes ``reporter`` the process-wide one (at fork, and in tests). Returns the old one."""
-    global _current, _append, _started
+    global _current, _append_name, _append_value, _append_time, _started
     old = _current
     _current = reporter
-    _append = reporter.buffer.append
+    _append_name = reporter.names.append
+    _append_value = reporter.values.append
+    _append_time = reporter.times.append
     _started = reporter.started
     return old
 
@@ -463,10 +479,11 @@ def report_scalar(name: str, value: float, *more: Any) -> None:
     """
     if more or type(name) is not str or not name:
         return _report_checked(name, value, more)
-    value_type = type(value)
-    if value_type is not float:
-        value = _to_float(name, value) if value_type is not int else _int_to_float(name, value)
-    _append((name, value, _time_ns()))
+    if type(value) is not float:
+        value = _to_float(name, value)
+    _append_name(name)
+    _append_value(value)
+    _append_time(_time_ns())
     if not _started:
         start()
     return None
@@ -481,7 +498,9 @@ def _report_checked(name: Any, value: Any, more: tuple[Any, ...]) -> None:
     points = [(_check_name(n), _to_float(n, v)) for n, v in pairs]
     now = _time_ns()
     for point_name, point_value in points:
-        _append((point_name, point_value, now))
+        _append_name(point_name)
+        _append_value(point_value)
+        _append_time(now)
     if not _started:
         start()
 

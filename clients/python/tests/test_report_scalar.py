@@ -23,7 +23,7 @@ class ManyElementTensor:
 
 
 def buffered() -> list[tuple[str, float, int]]:
-    return list(_reporter.current().buffer)
+    return _reporter.current().buffered()
 
 
 class TestArgumentErrors:
@@ -183,4 +183,4 @@ class TestWithoutAgent:
         assert meeshkan.flush(5)
         err = capsys.readouterr().err
         assert err.count("not running as a Meeshkan job; scalars are not recorded") == 1
-        assert _reporter.current().buffer == []
+        assert _reporter.current().buffered() == []
