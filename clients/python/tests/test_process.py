@@ -98,3 +98,25 @@ def test_import_has_no_side_effects() -> None:
     assert second == str(sorted(["__version__", "add_condition", "as_blocking_job",
                                  "create_blocking_job", "flush", "is_running", "notify",
                                  "report_scalar", "restart", "start", "stop"]))
+
+
+FORKING = """
+import os, meeshkan
+meeshkan.report_scalar("parent", 1.0)
+pid = os.fork()
+if pid == 0:
+    meeshkan.report_scalar("child", 2.0)
+    raise SystemExit(0)
+os.waitpid(pid, 0)
+meeshkan.report_scalar("parent", 3.0)
+"""
+
+
+def test_a_forked_child_reports_through_its_own_reporter(agent) -> None:
+    env = job_env(agent.socket_path)
+    result = run_python(FORKING, env)
+    assert result.returncode == 0, result.stderr
+    points = sorted((name, value) for name, value, _ in agent.points(env["MEESHKAN_JOB_ID"]))
+    assert points == [("child", 2.0), ("parent", 1.0), ("parent", 3.0)]
+    client_ids = {batch.client_id for batch in agent.requests("ReportScalars")}
+    assert len(client_ids) == 2
