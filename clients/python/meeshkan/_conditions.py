@@ -6,8 +6,10 @@ each of its scalars (1.0 for a scalar not reported yet), never on the training t
 
 from __future__ import annotations
 
+import ast
 import inspect
 import itertools
+import linecache
 from typing import Any, Callable, Mapping, Sequence
 
 DEFAULT_VALUE = 1.0
@@ -132,26 +134,30 @@ def describe(function: Callable[..., Any]) -> str:
     name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
     if name and "<lambda>" not in name:
         return name
-    try:
-        source = inspect.getsource(function).strip()
-    except (OSError, TypeError):
-        return name or repr(function)
-    start = source.find("lambda")
-    if start < 0:
-        return source
-    return _trim_unbalanced(" ".join(source[start:].split()))
+    return _lambda_source(function) or name or repr(function)
 
 
-def _trim_unbalanced(text: str) -> str:
-    """Drops what follows the lambda on its line: closing brackets of the enclosing call."""
-    depth = 0
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth < 0:
-                return text[:index].rstrip().rstrip(",").rstrip()
-        elif char == "," and depth == 0 and text[index + 1:].lstrip().startswith(("condition=", "only_reported=")):
-            return text[:index].rstrip()
-    return text.rstrip().rstrip(",").rstrip()
+def _lambda_source(function: Callable[..., Any]) -> str | None:
+    """The text of the first lambda starting on the function's first line, parsed to be sure."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    lines = linecache.getlines(code.co_filename)
+    first = code.co_firstlineno - 1
+    if not 0 <= first < len(lines):
+        return None
+    column = lines[first].find("lambda")
+    if column < 0:
+        return None
+    text = "".join([lines[first][column:], *lines[first + 1:first + 20]])[:2000]
+    # The longest prefix that parses as a lambda, cut before a "," or a closing bracket.
+    cuts = [i for i, char in enumerate(text) if char in ",)]}"] + [len(text)]
+    for cut in reversed(cuts):
+        candidate = text[:cut].strip()
+        try:  # in brackets, so that line breaks and comments inside the lambda are allowed
+            node = ast.parse("(" + candidate + "\n)", mode="eval").body
+        except SyntaxError:
+            continue
+        if isinstance(node, ast.Lambda):
+            return " ".join(candidate.split()) if "#" not in candidate else ast.unparse(node)
+    return None

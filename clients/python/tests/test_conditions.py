@@ -168,3 +168,25 @@ class TestExpressionConditions:
         meeshkan.report_scalar("eval_loss", 1.0)
         assert meeshkan.flush(5)
         assert len(agent.requests("AddCondition")) == 1  # not registered again later
+
+
+class TestDescriptions:
+    def test_a_lambda_is_described_by_its_own_source(self) -> None:
+        from meeshkan._conditions import describe
+
+        assert describe(lambda a, b: (a - b) > 0.2) == "lambda a, b: (a - b) > 0.2"
+        conditions = dict(first=lambda v: v < [1, 2][0], other=1)
+        assert describe(conditions["first"]) == "lambda v: v < [1, 2][0]"
+        assert describe(
+            lambda a:
+                a > 3  # a comment
+        ) == "lambda a: a > 3"
+
+    def test_a_function_is_described_by_its_name(self) -> None:
+        from meeshkan._conditions import describe
+
+        def overfitting(train, test):
+            return test - train > 0.1
+
+        assert describe(overfitting).endswith("overfitting")
+        assert describe(max) == "max"
