@@ -2,6 +2,7 @@ using System.Text;
 using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Hosting;
 using Meeshkan.Agent.Logs;
+using Meeshkan.Agent.Notifications;
 using Meeshkan.Agent.Scheduler;
 using Meeshkan.Agent.Services;
 using Meeshkan.Agent.Store;
@@ -92,6 +93,7 @@ public static class AgentHost
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<JobScheduler>();
             services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
+            services.AddNotifications();
             ConfigureServices?.Invoke(services);
 
             var app = builder.Build();

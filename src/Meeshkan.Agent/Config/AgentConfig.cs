@@ -18,6 +18,9 @@ public sealed class AgentConfig
     /// <summary>Minimum seconds between two firings of one condition.</summary>
     public int ConditionCooldownSeconds { get; set; } = 30;
 
+    /// <summary>Where notifications go (Slack, Discord, a webhook, email) and how they are retried.</summary>
+    public NotificationSettings Notifications { get; set; } = new();
+
     /// <summary>Settings this version does not know, kept as they are.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Other { get; set; }
@@ -29,6 +32,7 @@ public sealed class AgentConfig
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
     /// <summary>Reads the config; a missing file is the defaults. A malformed file is an error naming the file.</summary>

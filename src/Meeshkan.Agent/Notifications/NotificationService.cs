@@ -1,0 +1,119 @@
+using Meeshkan.Agent.Store;
+using Meeshkan.V1;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meeshkan.Agent.Notifications;
+
+/// <summary>
+/// The notifier: one pump composes each queued request (chart, stderr tail), records it in the history and hands it
+/// to every channel's lane; a timer raises interval reports. Nothing here runs on the caller's thread.
+/// </summary>
+public sealed class NotificationService(
+    NotificationQueue queue, NotificationComposer composer, IntervalTracker intervals, NotificationSettingsSource settings,
+    NotificationStore store, TimeProvider time, ILogger<NotificationService> logger) : BackgroundService
+{
+    private readonly Dictionary<string, SinkLane> _lanes = new(StringComparer.Ordinal);
+    private string? _fingerprint;
+    private CancellationToken _stopping;
+
+    /// <summary>How often due interval reports are looked for.</summary>
+    public TimeSpan IntervalTick { get; init; } = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        _stopping = stopping;
+        await Task.Yield();
+        var ticker = TickAsync(stopping);
+        try
+        {
+            await foreach (var request in queue.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            {
+                Dispatch(request);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        await ticker.ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        queue.Complete();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(_lanes.Values.Select(l => l.Completion)).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None)
+            .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+    }
+
+    private async Task TickAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(IntervalTick, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                foreach (var job in intervals.TakeDue())
+                {
+                    queue.Enqueue(new NotificationRequest(NotificationEvent.IntervalReport, job));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Dispatch(NotificationRequest request)
+    {
+        Notification notification;
+        try
+        {
+            notification = composer.Compose(request);
+        }
+        catch (Exception e)
+        {
+            NotificationLog.ComposeFailed(logger, request.Event.Name(), request.Job.Number, e);
+            notification = new Notification
+            {
+                Event = request.Event, Job = request.Job, Time = time.GetUtcNow(), Host = NotificationComposer.Host,
+                Message = request.Message,
+            };
+        }
+        try
+        {
+            store.Record(request.Job.Number, request.Event.Name(), "history", NotificationStatus.Success,
+                notification.ChartPath is { } chart ? $"chart: {chart}" : null, 1, SinkLane.Summary(notification));
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        {
+            NotificationLog.RecordFailed(logger, e.Message);
+        }
+        foreach (var lane in Lanes())
+        {
+            lane.Enqueue(notification);
+        }
+    }
+
+    /// <summary>The lanes for the channels in force; rebuilt when the settings changed (old lanes finish their backlog).</summary>
+    private IEnumerable<SinkLane> Lanes()
+    {
+        var current = settings.Current;
+        var fingerprint = SinkFactory.Fingerprint(current);
+        if (fingerprint != _fingerprint)
+        {
+            foreach (var lane in _lanes.Values)
+            {
+                lane.Complete();
+            }
+            _lanes.Clear();
+            foreach (var sink in SinkFactory.Create(current))
+            {
+                _lanes[sink.Channel] = new SinkLane(sink, current, store, time, logger, _stopping);
+            }
+            _fingerprint = fingerprint;
+            NotificationLog.Channels(logger, _lanes.Count == 0 ? "none (history only)" : string.Join(", ", _lanes.Keys));
+        }
+        return _lanes.Values;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using Meeshkan.V1;
+
+namespace Meeshkan.Agent.Notifications;
+
+/// <summary>The one place that words a notification: title, one-line summary, fields and the scalar table.</summary>
+public static class NotificationText
+{
+    /// <summary>Scalars listed in a message; the chart still shows every one of them.</summary>
+    public const int MaxScalarRows = 25;
+
+    public static string Title(Notification n)
+    {
+        var job = n.Job is { } j ? $"Job {j.Number} ({j.Name})" : "Meeshkan";
+        return n.Event switch
+        {
+            NotificationEvent.JobStarted => $"{job} started",
+            NotificationEvent.JobFinished => $"{job} finished",
+            NotificationEvent.JobFailed => $"{job} failed",
+            NotificationEvent.JobCanceled => $"{job} was canceled",
+            NotificationEvent.IntervalReport => $"{job}: progress report",
+            NotificationEvent.ConditionMet => $"{job}: condition met",
+            NotificationEvent.Custom => $"{job}: message",
+            NotificationEvent.Test => "Meeshkan test notification",
+            _ => job,
+        };
+    }
+
+    /// <summary>One line: what happened, for the history, Slack's fallback text and the email subject.</summary>
+    public static string Summary(Notification n)
+    {
+        var job = n.Job;
+        switch (n.Event)
+        {
+            case NotificationEvent.JobStarted:
+                return $"started on {n.Host}: {Command(job)}";
+            case NotificationEvent.JobFinished:
+                return $"finished in {Duration(job)}, exit status 0";
+            case NotificationEvent.JobFailed:
+                return $"failed after {Duration(job)}: {job?.FailureReason ?? ExitStatus(job)}";
+            case NotificationEvent.JobCanceled:
+                return $"canceled after {Duration(job)}";
+            case NotificationEvent.IntervalReport:
+                return string.Join(", ", n.Scalars.Take(5).Select(s => $"{s.Name} {Number(s.Value)}{(s.Change is { } c ? $" ({Change(c)})" : "")}"))
+                    + (n.Scalars.Count > 5 ? $", and {n.Scalars.Count - 5} more" : "");
+            case NotificationEvent.ConditionMet when n.Condition is { } condition:
+                return $"{condition.Description}: " + string.Join(", ", condition.Values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} = {Number(v.Value)}"));
+            default:
+                return n.Message ?? "";
+        }
+    }
+
+    /// <summary>Labelled facts about the job, in display order.</summary>
+    public static IReadOnlyList<(string Label, string Value)> Fields(Notification n)
+    {
+        var fields = new List<(string, string)>();
+        if (n.Job is not { } job)
+        {
+            fields.Add(("Host", n.Host));
+            return fields;
+        }
+        fields.Add(("Job", $"{job.Number} ({job.Name})"));
+        switch (n.Event)
+        {
+            case NotificationEvent.JobStarted:
+                fields.Add(("Command", Command(job)));
+                fields.Add(("Directory", job.WorkingDirectory));
+                break;
+            case NotificationEvent.JobFinished or NotificationEvent.JobFailed or NotificationEvent.JobCanceled:
+                fields.Add(("Duration", Duration(job)));
+                fields.Add(("Exit status", ExitStatus(job)));
+                if (n.Event == NotificationEvent.JobFailed && !string.IsNullOrEmpty(job.FailureReason))
+                {
+                    fields.Add(("Reason", job.FailureReason));
+                }
+                break;
+            case NotificationEvent.ConditionMet when n.Condition is { } condition:
+                fields.Add(("Condition", condition.Description));
+                break;
+        }
+        fields.Add(("Host", n.Host));
+        return fields;
+    }
+
+    /// <summary>The scalars as an aligned plain-text table (for monospace blocks).</summary>
+    public static string ScalarTable(IReadOnlyList<ScalarLine> scalars)
+    {
+        var rows = scalars.Take(MaxScalarRows).Select(s => new[]
+        {
+            s.Name, Number(s.Value), s.Change is { } c ? Change(c) : "", s.Step.ToString(CultureInfo.InvariantCulture),
+        }).ToList();
+        rows.Insert(0, ["scalar", "value", "change", "step"]);
+        var widths = Enumerable.Range(0, 4).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        var text = new StringBuilder();
+        foreach (var row in rows)
+        {
+            text.Append(row[0].PadRight(widths[0])).Append("  ").Append(row[1].PadLeft(widths[1])).Append("  ")
+                .Append(row[2].PadLeft(widths[2])).Append("  ").Append(row[3].PadLeft(widths[3]));
+            text.Append('\n');
+        }
+        if (scalars.Count > MaxScalarRows)
+        {
+            text.Append($"… and {scalars.Count - MaxScalarRows} more (see the chart or `meeshkan report`)\n");
+        }
+        return text.ToString().TrimEnd('\n');
+    }
+
+    public static string Command(Store.JobRecord? job) => job is null ? "" : string.Join(' ', job.Command.Select(Quote));
+
+    public static string Duration(Store.JobRecord? job)
+    {
+        if (job?.StartedAt is not { } start)
+        {
+            return "0s (never started)";
+        }
+        var span = (job.FinishedAt ?? DateTimeOffset.UtcNow) - start;
+        if (span < TimeSpan.Zero)
+        {
+            span = TimeSpan.Zero;
+        }
+        return span.TotalHours >= 1 ? $"{(int)span.TotalHours}h {span.Minutes}m {span.Seconds}s"
+            : span.TotalMinutes >= 1 ? $"{span.Minutes}m {span.Seconds}s"
+            : $"{span.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)}s";
+    }
+
+    public static string ExitStatus(Store.JobRecord? job) => job?.ExitCode is { } code
+        ? code.ToString(CultureInfo.InvariantCulture)
+        : job?.State == JobState.Canceled ? "none (canceled)" : "none";
+
+    public static string Number(double value) =>
+        double.IsNaN(value) ? "NaN"
+        : double.IsPositiveInfinity(value) ? "inf"
+        : double.IsNegativeInfinity(value) ? "-inf"
+        : value.ToString("G6", CultureInfo.InvariantCulture);
+
+    public static string Change(double change) =>
+        double.IsNaN(change) ? "n/a" : (change >= 0 ? "+" : "") + Number(change);
+
+    private static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,@%+".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
+}

@@ -1,0 +1,54 @@
+using System.Net;
+
+namespace Meeshkan.Agent.Notifications.Sinks;
+
+/// <summary>What the HTTP sinks share: one HttpClient for the agent, and one way to judge a response.</summary>
+internal static class HttpSink
+{
+    /// <summary>One client for every webhook; each attempt brings its own deadline.</summary>
+    public static readonly HttpClient Client = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        AllowAutoRedirect = false,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+        DefaultRequestHeaders = { { "User-Agent", $"meeshkan/{AgentOptions.Version}" } },
+    };
+
+    /// <summary>Posts and throws <see cref="DeliveryException"/> unless the receiver answered 2xx.</summary>
+    public static async Task PostAsync(Uri url, HttpContent content, CancellationToken cancel, Action<HttpRequestMessage>? headers = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        headers?.Invoke(request);
+        using var response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        var body = "";
+        try
+        {
+            body = await response.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+        }
+        body = body.Length > 200 ? body[..200] + "…" : body;
+        var code = (int)response.StatusCode;
+        var retryable = code >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
+        var reason = $"HTTP {code} {response.ReasonPhrase}" + (body.Length > 0 ? $": {body.ReplaceLineEndings(" ")}" : "");
+        throw new DeliveryException(reason, retryable);
+    }
+
+    public static Uri ParseUrl(string url, string what)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            // The value itself is a secret: never quote it.
+            throw new ArgumentException($"the {what} is not an http(s) URL");
+        }
+        return uri;
+    }
+}
