@@ -1,4 +1,5 @@
 using System.Text;
+using Meeshkan.Agent.Conditions;
 using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Hosting;
 using Meeshkan.Agent.Logs;
@@ -90,6 +91,7 @@ public static class AgentHost
             services.AddSingleton<JobLauncher>();
             services.AddSingleton<LogStreamer>();
             services.AddSingleton<PythonCheck>();
+            services.AddSingleton<ConditionStore>();
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<JobScheduler>();
             services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());

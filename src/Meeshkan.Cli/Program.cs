@@ -2,7 +2,8 @@ using Cocona;
 using Meeshkan.Cli;
 using Meeshkan.Cli.Commands;
 
-var builder = CoconaApp.CreateBuilder(CommandLine.Normalize(args), options =>
+var arguments = CommandLine.Normalize(args);
+var builder = CoconaApp.CreateBuilder(arguments, options =>
 {
     options.TreatPublicMethodsAsCommands = false;
     options.EnableShellCompletionSupport = false;
@@ -13,3 +14,8 @@ app.AddCommands<JobCommands>();
 app.AddCommands<OutputCommands>();
 app.AddCommands<SetupCommands>();
 await app.RunAsync();
+if (arguments is ["--help"])
+{
+    // Asking for help is a success (Cocona says 129: no command given).
+    Environment.ExitCode = 0;
+}

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Meeshkan.Agent.Conditions;
 using Meeshkan.Agent.Scheduler;
 using Meeshkan.Agent.Store;
 using Meeshkan.V1;

@@ -1,0 +1,67 @@
+using Meeshkan.Testing;
+
+namespace Meeshkan.Cli.Tests;
+
+/// <summary>Bad input: a one-line error that says what to do, a non-zero exit, and nothing queued.</summary>
+[TestFixture]
+public sealed class BadInputTests
+{
+    private MeeshkanSandbox _sandbox = null!;
+
+    [OneTimeSetUp]
+    public void StartAgent()
+    {
+        _sandbox = new MeeshkanSandbox();
+        _sandbox.Start();
+    }
+
+    [OneTimeTearDown]
+    public void StopAgent() => _sandbox.Dispose();
+
+    [TestCase(new[] { "submit", "missing.py" }, "script not found")]
+    [TestCase(new[] { "submit", "missing.sh" }, "script not found")]
+    [TestCase(new[] { "submit", "no-such-command-xyz" }, "command not found")]
+    [TestCase(new[] { "submit", "./not-here" }, "no such executable")]
+    [TestCase(new[] { "submit", "" }, "nothing to run")]
+    [TestCase(new[] { "submit", "--python", "/no/python", "x.py" }, "not found")]
+    [TestCase(new[] { "submit", "-r", "-5", "true" }, "")]
+    [TestCase(new[] { "submit", "-r", "0", "true" }, "positive")]
+    [TestCase(new[] { "submit", "-r", "ten", "true" }, "")]
+    [TestCase(new[] { "submit", "-n", "bad\nname", "true" }, "control characters")]
+    [TestCase(new[] { "submit", "-n", "   ", "true" }, "blank")]
+    [TestCase(new[] { "frobnicate" }, "")]
+    [TestCase(new[] { "list", "--no-such-option" }, "")]
+    [TestCase(new[] { "logs" }, "")]
+    [TestCase(new[] { "logs", "999" }, "no job matches")]
+    [TestCase(new[] { "cancel", "-y", "999" }, "no job matches")]
+    [TestCase(new[] { "report", "*nothing*" }, "no job matches")]
+    public void Is_refused_with_a_clear_error_and_nothing_is_queued(string[] args, string message)
+    {
+        _sandbox.WriteFile("x.py", "print(1)\n");
+        var before = _sandbox.Jobs().Count;
+        var result = _sandbox.Run(args);
+        Assert.That(result.ExitCode, Is.Not.Zero, result.ToString());
+        Assert.That(result.Stderr.Trim(), Is.Not.Empty, "says what went wrong");
+        Assert.That(result.Stderr, Does.Contain(message));
+        Assert.That(result.Stderr, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(_sandbox.Jobs().Count, Is.EqualTo(before));
+    }
+
+    [Test]
+    public void A_huge_name_is_refused()
+    {
+        var result = _sandbox.Run("submit", "-n", new string('x', 5000), "true");
+        Assert.That(result.ExitCode, Is.Not.Zero);
+        Assert.That(result.Stderr, Does.Contain("at most 256"));
+    }
+
+    [Test]
+    public void Canceling_an_ended_job_says_it_has_ended()
+    {
+        var number = _sandbox.Submit("true");
+        _sandbox.WaitForEnd(number);
+        var result = _sandbox.Run("cancel", "-y", number.ToString());
+        Assert.That(result.ExitCode, Is.Not.Zero);
+        Assert.That(result.Stderr, Does.Contain("already ended"));
+    }
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using Meeshkan.Testing;
+
+namespace Meeshkan.Cli.Tests;
+
+[TestFixture]
+public sealed class JobTests
+{
+    private MeeshkanSandbox _sandbox = null!;
+
+    [SetUp]
+    public void StartAgent()
+    {
+        _sandbox = new MeeshkanSandbox();
+        _sandbox.Start();
+    }
+
+    [TearDown]
+    public void StopAgent() => _sandbox.Dispose();
+
+    [Test]
+    public void A_python_script_runs_in_the_submitters_folder_with_their_environment()
+    {
+        _sandbox.WriteFile("hello.py", """
+            import os, sys
+            print("hello from", os.getcwd())
+            print("GREETING", os.environ.get("GREETING"))
+            print("JOB", os.environ["MEESHKAN_JOB_ID"])
+            print("ARGS", sys.argv[1:])
+            import meeshkan
+            print("CLIENT", meeshkan.__file__)
+            """);
+        _sandbox.Environment["GREETING"] = "bonjour";
+        var number = _sandbox.Submit("hello.py", "--lr", "0.1");
+        var job = _sandbox.WaitForEnd(number);
+        var logs = _sandbox.Run("logs", number.ToString());
+        Assert.That(job.State, Is.EqualTo("FINISHED"), logs.ToString());
+        Assert.That(logs.Stdout, Does.Contain($"hello from {_sandbox.WorkDir}"));
+        Assert.That(logs.Stdout, Does.Contain("GREETING bonjour"));
+        Assert.That(logs.Stdout, Does.Contain($"JOB {job.Id}"));
+        Assert.That(logs.Stdout, Does.Contain("ARGS ['--lr', '0.1']"));
+        Assert.That(logs.Stdout, Does.Contain("CLIENT "), "the bundled Python client is importable");
+        Assert.That(logs.Stderr, Does.Contain($"output folder: {job.OutputDirectory}"));
+        Assert.That(File.ReadAllText(Path.Combine(job.OutputDirectory, "stdout")), Does.Contain("GREETING bonjour"));
+    }
+
+    [Test]
+    public void A_script_without_a_command_word_is_submitted()
+    {
+        _sandbox.WriteFile("plain.py", "print('plain run')\n");
+        var result = _sandbox.Run("plain.py");
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(result.Stdout, Does.StartWith("Job 1 submitted"));
+        _sandbox.WaitForEnd(1);
+        Assert.That(_sandbox.Ok("logs", "1"), Does.Contain("plain run"));
+    }
+
+    [Test]
+    public void A_shell_script_runs_with_bash_and_a_failure_keeps_its_exit_status()
+    {
+        _sandbox.WriteFile("fail.sh", "echo out; echo oops >&2; [[ 1 == 1 ]] && exit 7\n");
+        var number = _sandbox.Submit("-n", "failing", "fail.sh");
+        var job = _sandbox.WaitForEnd(number);
+        Assert.That(job.State, Is.EqualTo("FAILED"));
+        Assert.That(job.ExitCode, Is.EqualTo(7));
+        Assert.That(job.FailureReason, Does.Contain("exit status 7"));
+        var logs = _sandbox.Run("logs", "failing");
+        Assert.That(logs.Stdout, Is.EqualTo("out\n"));
+        Assert.That(logs.Stderr, Does.StartWith("oops\n"));
+    }
+
+    [Test]
+    public void A_command_runs_as_argv_without_a_shell()
+    {
+        var number = _sandbox.Submit("--", "echo", "$HOME", "a;b", "--flag");
+        _sandbox.WaitForEnd(number);
+        Assert.That(_sandbox.Ok("logs", number.ToString()), Is.EqualTo("$HOME a;b --flag\n"));
+    }
+
+    [Test]
+    public void Jobs_run_one_at_a_time_in_submission_order()
+    {
+        var log = Path.Combine(_sandbox.WorkDir, "order.log");
+        _sandbox.WriteFile("step.sh", $"echo start $1 >> {log}; sleep 0.3; echo end $1 >> {log}\n");
+        var numbers = new[] { "a", "b", "c" }.Select(n => _sandbox.Submit("-n", n, "step.sh", n)).ToArray();
+        foreach (var number in numbers)
+        {
+            _sandbox.WaitForEnd(number);
+        }
+        Assert.That(File.ReadAllLines(log), Is.EqualTo(new[] { "start a", "end a", "start b", "end b", "start c", "end c" }));
+        Assert.That(numbers.Select(n => _sandbox.Job(n)!.State), Is.All.EqualTo("FINISHED"));
+    }
+
+    [Test]
+    public void Every_identifier_form_finds_the_job()
+    {
+        var number = _sandbox.Submit("-n", "resnet-lr-0.1", "true");
+        _sandbox.Submit("-n", "resnet-lr-0.2", "true");
+        var job = _sandbox.WaitForEnd(number);
+        foreach (var identifier in new[] { number.ToString(), job.Id, "resnet-lr-0.1", "resnet*", "resnet", "*0.1" })
+        {
+            var found = _sandbox.Run("logs", identifier);
+            Assert.That(found.ExitCode, Is.Zero, identifier + ": " + found);
+            Assert.That(found.Stderr, Does.Contain($"job {number} (resnet-lr-0.1)"), identifier);
+        }
+        Assert.That(_sandbox.Run("logs", "*0.2").Stderr, Does.Contain("job 2 "));
+        var missing = _sandbox.Run("logs", "nothing-like-this");
+        Assert.That(missing.ExitCode, Is.Not.Zero);
+        Assert.That(missing.Stderr, Does.Contain("no job matches 'nothing-like-this'"));
+    }
+
+    [Test]
+    public void Logs_follow_a_running_job_until_it_ends()
+    {
+        _sandbox.WriteFile("count.sh", "for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done\n");
+        var number = _sandbox.Submit("count.sh");
+        _sandbox.WaitForState(number, TimeSpan.FromSeconds(10), "RUNNING");
+        var clock = Stopwatch.StartNew();
+        var followed = _sandbox.Run("logs", "-f", number.ToString());
+        Assert.That(followed.ExitCode, Is.Zero, followed.ToString());
+        Assert.That(followed.Stdout, Is.EqualTo("line 1\nline 2\nline 3\nline 4\nline 5\n"));
+        Assert.That(_sandbox.Job(number)!.State, Is.EqualTo("FINISHED"));
+        Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromMilliseconds(300)), "follow waited for the job");
+    }
+
+    [Test]
+    public void Cancel_a_queued_job_at_once()
+    {
+        var running = _sandbox.Submit("sleep", "30");
+        var queued = _sandbox.Submit("-n", "later", "true");
+        _sandbox.WaitForState(running, TimeSpan.FromSeconds(10), "RUNNING");
+        var result = _sandbox.Run("cancel", "later");
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(result.Stdout, Does.Contain("canceled (was QUEUED)"));
+        Assert.That(_sandbox.Job(queued)!.State, Is.EqualTo("CANCELED"));
+        _sandbox.Ok("cancel", "-y", running.ToString());
+    }
+
+    [Test]
+    public void Cancel_a_running_job_kills_its_whole_process_tree()
+    {
+        var pids = Path.Combine(_sandbox.WorkDir, "pids");
+        _sandbox.WriteFile("tree.sh", $"sleep 300 & echo $! >> {pids}; sleep 300 & echo $! >> {pids}; echo $$ >> {pids}; wait\n");
+        var number = _sandbox.Submit("tree.sh");
+        _sandbox.WaitForState(number, TimeSpan.FromSeconds(10), "RUNNING");
+        WaitFor(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 3);
+        var tree = File.ReadAllLines(pids).Select(int.Parse).ToArray();
+        Assert.That(tree.All(Alive), Is.True);
+
+        var refused = _sandbox.Run("cancel", number.ToString());
+        Assert.That(refused.ExitCode, Is.Not.Zero, "a running job needs confirmation");
+        Assert.That(refused.Stderr, Does.Contain("-y"));
+        Assert.That(_sandbox.Job(number)!.State, Is.EqualTo("RUNNING"));
+
+        var declined = _sandbox.RunWithInput("n\n", "cancel", number.ToString());
+        Assert.That(_sandbox.Job(number)!.State, Is.EqualTo("RUNNING"), declined.ToString());
+
+        var canceled = _sandbox.Run("cancel", "-y", number.ToString());
+        Assert.That(canceled.ExitCode, Is.Zero, canceled.ToString());
+        Assert.That(_sandbox.Job(number)!.State, Is.EqualTo("CANCELED"));
+        WaitFor(() => !tree.Any(Alive));
+        Assert.That(tree.Where(Alive), Is.Empty, "every process of the job is gone");
+    }
+
+    [Test]
+    public void A_job_that_ignores_sigterm_is_killed_after_the_grace_period()
+    {
+        _sandbox.WriteFile("stubborn.sh", "trap '' TERM; echo ready; while true; do sleep 0.1; done\n");
+        var number = _sandbox.Submit("stubborn.sh");
+        _sandbox.WaitForState(number, TimeSpan.FromSeconds(10), "RUNNING");
+        var clock = Stopwatch.StartNew();
+        var result = _sandbox.Run("cancel", "-y", "--grace", "1", number.ToString());
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(0.9)).And.LessThan(TimeSpan.FromSeconds(10)));
+        Assert.That(_sandbox.Job(number)!.State, Is.EqualTo("CANCELED"));
+    }
+
+    [Test]
+    public void Clear_removes_ended_jobs_but_never_a_running_one()
+    {
+        var done = _sandbox.Submit("echo", "done");
+        _sandbox.WaitForEnd(done);
+        var running = _sandbox.Submit("sleep", "30");
+        var runningJob = _sandbox.WaitForState(running, TimeSpan.FromSeconds(10), "RUNNING");
+        var doneFolder = Path.Combine(_sandbox.Home, "jobs", done.ToString());
+        Assert.That(Directory.Exists(doneFolder), Is.True);
+
+        var cleared = _sandbox.Run("clean");
+        Assert.That(cleared.ExitCode, Is.Zero, cleared.ToString());
+        Assert.That(cleared.Stdout, Does.Contain("Cleared 1 ended job"));
+        Assert.That(Directory.Exists(doneFolder), Is.False);
+        Assert.That(Directory.Exists(runningJob.OutputDirectory), Is.True);
+        Assert.That(_sandbox.Jobs().Select(j => j.Number), Is.EqualTo(new[] { running }));
+        Assert.That(_sandbox.Ok("clear"), Does.Contain("Nothing to clear"));
+    }
+
+    [Test]
+    public void List_shows_a_readable_table()
+    {
+        _sandbox.Submit("-n", "first", "echo", "x");
+        _sandbox.WaitForEnd(1);
+        var list = _sandbox.Ok("list");
+        var lines = list.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.Match(@"^#\s+NAME\s+STATUS\s+STARTED\s+DURATION"));
+        Assert.That(lines[1], Does.Match(@"^1\s+first\s+FINISHED\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\.\ds\s+.*echo x$"));
+    }
+
+    [Test]
+    public void Report_and_notifications_say_honestly_when_there_is_nothing()
+    {
+        var number = _sandbox.Submit("true");
+        _sandbox.WaitForEnd(number);
+        Assert.That(_sandbox.Ok("report", number.ToString()), Does.Contain("no scalars reported yet"));
+        Assert.That(_sandbox.Ok("notifications", number.ToString()), Does.Contain("no notifications yet"));
+    }
+
+    private static bool Alive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
+
+    private static void WaitFor(Func<bool> condition, int seconds = 10)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            Thread.Sleep(50);
+        }
+    }
+}
