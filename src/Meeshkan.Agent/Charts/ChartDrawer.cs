@@ -10,6 +10,34 @@ public static class ChartDrawer
     private const int MaxSide = 4000;
     private const int MinSide = 200;
 
+    /// <summary>
+    /// A sans-serif font loaded from its file: the Skia that ScottPlot brings looks fonts up without fontconfig, and
+    /// would otherwise take whichever font it finds first. Debian's fonts-dejavu-core has it.
+    /// </summary>
+    private static readonly string FontName = LoadFont();
+
+    private static string LoadFont()
+    {
+        const string family = "DejaVu Sans";
+        var folders = new[] { "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF" };
+        foreach (var folder in folders)
+        {
+            var regular = Path.Combine(folder, "DejaVuSans.ttf");
+            if (!File.Exists(regular))
+            {
+                continue;
+            }
+            Fonts.AddFontFile(family, regular, bold: false, italic: false);
+            var bold = Path.Combine(folder, "DejaVuSans-Bold.ttf");
+            if (File.Exists(bold))
+            {
+                Fonts.AddFontFile(family, bold, bold: true, italic: false);
+            }
+            return family;
+        }
+        return Fonts.Sans;
+    }
+
     /// <summary>Draws the series (downsampled to about 2000 points each; NaN and infinities left out).</summary>
     public static byte[] DrawPng(string title, IReadOnlyList<ChartSeries> series, int width = 0, int height = 0)
     {
@@ -17,6 +45,7 @@ public static class ChartDrawer
         height = height <= 0 ? DefaultHeight : Math.Clamp(height, MinSide, MaxSide);
 
         var plot = new Plot();
+        plot.Font.Set(FontName);
         plot.Title(title);
         plot.XLabel("step");
         plot.YLabel("value");
