@@ -92,7 +92,7 @@ public sealed class ConditionTests : ReporterTestBase
     public async Task An_expression_added_while_the_agent_is_down_is_registered_when_it_comes_up()
     {
         await Agent.StopAsync();
-        var reporter = NewReporter(configure: o => o.MaxRetryDelay = TimeSpan.FromMilliseconds(300));
+        var reporter = NewReporter(configure: o => (o.InitialRetryDelay, o.MaxRetryDelay) = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300)));
 
         reporter.AddCondition("loss < 0.1");
         await Agent.StartAsync();

@@ -106,26 +106,12 @@ public sealed class ScalarReporter : IAsyncDisposable
     }
 
     /// <summary>Reports two scalars at once (same time).</summary>
-    public void ReportScalar(string name1, double value1, string name2, double value2)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name1);
-        ArgumentException.ThrowIfNullOrEmpty(name2);
-        var now = Stopwatch.GetTimestamp();
-        Append(name1, value1, PointBuffer.NoStep, now);
-        Append(name2, value2, PointBuffer.NoStep, now);
-    }
+    public void ReportScalar(string name1, double value1, string name2, double value2) =>
+        ReportScalars([(name1, value1), (name2, value2)]);
 
     /// <summary>Reports three scalars at once (same time).</summary>
-    public void ReportScalar(string name1, double value1, string name2, double value2, string name3, double value3)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name1);
-        ArgumentException.ThrowIfNullOrEmpty(name2);
-        ArgumentException.ThrowIfNullOrEmpty(name3);
-        var now = Stopwatch.GetTimestamp();
-        Append(name1, value1, PointBuffer.NoStep, now);
-        Append(name2, value2, PointBuffer.NoStep, now);
-        Append(name3, value3, PointBuffer.NoStep, now);
-    }
+    public void ReportScalar(string name1, double value1, string name2, double value2, string name3, double value3) =>
+        ReportScalars([(name1, value1), (name2, value2), (name3, value3)]);
 
     /// <summary>Reports any number of scalars at once (same time): <c>ReportScalars(("loss", l), ("accuracy", a))</c>.</summary>
     /// <exception cref="ArgumentException">A name is null or empty (nothing is reported then).</exception>
@@ -135,10 +121,39 @@ public sealed class ScalarReporter : IAsyncDisposable
         {
             ArgumentException.ThrowIfNullOrEmpty(name, nameof(scalars));
         }
-        var now = Stopwatch.GetTimestamp();
-        foreach (var (name, value) in scalars)
+        if (_jobId is null)
         {
-            Append(name, value, PointBuffer.NoStep, now);
+            Warnings.Once("not-a-job", NotAJobMessage);
+            return;
+        }
+        var now = Stopwatch.GetTimestamp();
+        bool wake = false;
+        var full = 0;
+        lock (_lock)
+        {
+            var buffer = _front;
+            foreach (var (name, value) in scalars)
+            {
+                if (buffer.Count >= _options.MaxBufferedPoints)
+                {
+                    full++;
+                    continue;
+                }
+                buffer.Add(name, value, PointBuffer.NoStep, now);
+            }
+            if (buffer.Count >= _nextWakeAt)
+            {
+                _nextWakeAt += _options.MaxBatchPoints;
+                wake = true;
+            }
+        }
+        if (wake)
+        {
+            _wake.Release();
+        }
+        if (full > 0)
+        {
+            BufferFull(full);
         }
     }
 
