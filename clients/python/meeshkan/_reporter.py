@@ -23,6 +23,8 @@ from . import _agent, _log
 from ._conditions import Condition
 
 SEND_INTERVAL = 0.2
+# Seconds a met callable condition is not checked again (the agent applies the real cooldown).
+CONDITION_QUIET = 1.0
 BATCH_POINTS = 50_000
 MAX_BUFFERED_POINTS = 5_000_000
 MAX_PENDING_EVENTS = 10_000
@@ -76,6 +78,7 @@ class Reporter:
         self._agent_loaded = False
         self._events: collections.deque[tuple[str, str]] = collections.deque()
         self._conditions: list[Condition] = []
+        self._quiet_until: dict[int, float] = {}
         # Owned by the background thread.
         self._pending: collections.deque[_PendingBatch] = collections.deque()
         self._pending_points = 0
@@ -269,7 +272,6 @@ class Reporter:
     def _build(self, agent: _agent.Agent, chunk: tuple[list[str], list[float], list[int]],
                job_id: str) -> None:
         names, values, times = chunk
-        self._latest.update(zip(names, values))
         for start in range(0, len(names), BATCH_POINTS):
             end = min(start + BATCH_POINTS, len(names))
             self._append_points(agent, job_id, names[start:end], values[start:end],
@@ -305,23 +307,46 @@ class Reporter:
 
     def _evaluate(self, conditions: list[Condition],
                   chunk: tuple[list[str], list[float], list[int]], job_id: str) -> None:
-        client_side = [c for c in conditions if c.evaluated_by_client and not c.rejected]
-        if not client_side:
-            return
-        reported = set(chunk[0])
+        """Walks the points in order and checks each callable condition whenever one of its
+        scalars changes; the pairs of one ``report_scalar`` call (same timestamp) count as one
+        change. A condition that was met is not checked again for ``CONDITION_QUIET`` seconds:
+        the agent's cooldown would drop those firings anyway."""
+        names, values, times = chunk
         latest = self._latest
-        for condition in client_side:
-            if reported.isdisjoint(condition.names):
+        client_side = [c for c in conditions if c.evaluated_by_client and not c.rejected]
+        now = time.monotonic()
+        active = [c for c in client_side if self._quiet_until.get(c.local_id, 0.0) <= now]
+        if not active:
+            latest.update(zip(names, values))
+            return
+        watched = set().union(*(c.names for c in active))
+        touched: set[str] = set()
+        count = len(names)
+        for i in range(count):
+            name = names[i]
+            latest[name] = values[i]
+            if name in watched:
+                touched.add(name)
+            if not touched or (i + 1 < count and times[i + 1] == times[i]):
                 continue
-            try:
-                met = condition.is_met(latest)
-            except Exception as error:
-                _log.warn_once(f"condition-error-{condition.local_id}",
-                               f"condition {condition.description!r} raised {error!r}; "
-                               "it is skipped while it fails")
-                continue
-            if met:
-                self._queue_event(("met", job_id, condition, condition.values(latest)))
+            for condition in list(active):
+                if touched.isdisjoint(condition.names):
+                    continue
+                try:
+                    met = condition.is_met(latest)
+                except Exception as error:
+                    _log.warn_once(f"condition-error-{condition.local_id}",
+                                   f"condition {condition.description!r} raised {error!r}; "
+                                   "it is skipped while it fails")
+                    continue
+                if met:
+                    self._queue_event(("met", job_id, condition, condition.values(latest)))
+                    self._quiet_until[condition.local_id] = now + CONDITION_QUIET
+                    active.remove(condition)
+            touched.clear()
+            if not active:
+                latest.update(zip(names[i + 1:], values[i + 1:]))
+                return
 
     def _queue_event(self, event: tuple[Any, ...]) -> None:
         self._outbox.append(event)

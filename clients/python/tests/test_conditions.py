@@ -116,6 +116,23 @@ class TestCallableConditions:
         assert meeshkan.flush(5)
         assert seen and seen[-1] == 99.0
 
+    def test_every_report_is_checked_not_only_the_latest(self, agent, job_id) -> None:
+        seen = []
+        meeshkan.add_condition("a", lambda a: seen.append(a) or a < 0)
+        for i in range(100):
+            meeshkan.report_scalar("a", -1.0 if i == 50 else float(i))
+        assert meeshkan.flush(5)
+        assert seen[:51] == [float(i) for i in range(50)] + [-1.0]
+        [met] = met_requests(agent)
+        assert dict(met.values) == {"a": -1.0}
+
+    def test_the_pairs_of_one_call_are_checked_together(self, agent, job_id) -> None:
+        seen = []
+        meeshkan.add_condition("a", "b", lambda a, b: seen.append((a, b)) or False)
+        meeshkan.report_scalar("a", 2.0, "b", 3.0)
+        assert meeshkan.flush(5)
+        assert seen == [(2.0, 3.0)]
+
     def test_the_condition_is_met_after_its_scalars_are_stored(self, agent, job_id) -> None:
         meeshkan.add_condition("loss", lambda loss: loss > 1)
         meeshkan.report_scalar("loss", 2.0)
