@@ -28,5 +28,8 @@ internal sealed class Condition
     /// <summary>Index of each of <see cref="Names"/> in the job's latest values (agent-evaluated conditions only).</summary>
     public int[] Slots { get; set; } = [];
 
+    /// <summary>An evaluation threw once already: logged once, not once per point.</summary>
+    public bool FailureLogged { get; set; }
+
     public bool InCooldown(DateTimeOffset now) => LastFiredAt is { } fired && now - fired < Cooldown;
 }

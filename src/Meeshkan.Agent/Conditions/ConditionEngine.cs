@@ -263,7 +263,11 @@ public sealed partial class ConditionEngine(
         }
         catch (Exception e)
         {
-            Log.EvaluationFailed(logger, condition.Id, job.Number, e);
+            if (!condition.FailureLogged)
+            {
+                condition.FailureLogged = true;
+                Log.EvaluationFailed(logger, condition.Id, job.Number, e);
+            }
             return false;
         }
     }
@@ -392,7 +396,7 @@ public sealed partial class ConditionEngine(
         [LoggerMessage(301, LogLevel.Information, "Condition {ConditionId} of job {Number} met: {Description}")]
         public static partial void Fired(ILogger logger, string conditionId, long number, string description);
 
-        [LoggerMessage(302, LogLevel.Warning, "Condition {ConditionId} of job {Number} could not be evaluated; taken as not met")]
+        [LoggerMessage(302, LogLevel.Warning, "Condition {ConditionId} of job {Number} could not be evaluated; taken as not met (logged once)")]
         public static partial void EvaluationFailed(ILogger logger, string conditionId, long number, Exception exception);
 
         [LoggerMessage(303, LogLevel.Error, "Condition {ConditionId} of job {Number} fired but the firing could not be stored")]

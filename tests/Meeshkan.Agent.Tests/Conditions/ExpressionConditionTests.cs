@@ -104,6 +104,18 @@ public sealed class ExpressionConditionTests
     }
 
     [Test]
+    public void A_condition_that_throws_is_not_met_and_the_report_goes_on()
+    {
+        _bed.AddExpression("round(a, digits) > 1");
+        _bed.AddExpression("a > 1");
+
+        // Math.Round refuses 20 digits: that condition throws at every point, the other one still fires.
+        Assert.DoesNotThrow(() => _bed.Report(("digits", 20.0), ("a", 2.0), ("a", 3.0)));
+
+        Assert.That(_bed.Events().Single().Description, Is.EqualTo("a > 1"));
+    }
+
+    [Test]
     public void Points_of_several_scalars_are_taken_in_wall_time_order()
     {
         _bed.Report(("a", 0.0), ("b", 0.0));
