@@ -4,6 +4,7 @@ using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Hosting;
 using Meeshkan.Agent.Logs;
 using Meeshkan.Agent.Notifications;
+using Meeshkan.Agent.Remote;
 using Meeshkan.Agent.Scheduler;
 using Meeshkan.Agent.Services;
 using Meeshkan.Agent.Store;
@@ -30,16 +31,25 @@ public static class AgentHost
         SingleInstance instance;
         AgentConfig config;
         Database database;
+        string? listen;
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
         try
         {
             PrepareFolder(home);
             instance = SingleInstance.Acquire(home);
             config = AgentConfig.Load(home.ConfigPath);
+            listen = string.IsNullOrWhiteSpace(options.Listen) ? config.Listen : options.Listen;
+            if (!string.IsNullOrWhiteSpace(listen))
+            {
+                RemoteListener.Parse(listen);
+                certificate = RemoteCredentials.LoadOrCreateCertificate(home);
+            }
             database = new Database(home.DatabasePath);
             database.Migrate();
         }
         catch (Exception e) when (e is AlreadyRunningException or IOException or UnauthorizedAccessException
-            or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+            or InvalidDataException or ArgumentException or System.Security.Cryptography.CryptographicException
+            or Microsoft.Data.Sqlite.SqliteException)
         {
             await Console.Error.WriteLineAsync($"FATAL: {e.Message}").ConfigureAwait(false);
             return e is AlreadyRunningException ? 3 : 1;
@@ -47,6 +57,7 @@ public static class AgentHost
 
         using (instance)
         {
+            string? remoteEndpoint = null;
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o =>
@@ -71,13 +82,25 @@ public static class AgentHost
             {
                 k.ListenUnixSocket(home.SocketPath, l => l.Protocols = HttpProtocols.Http2);
                 k.Limits.Http2.MaxStreamsPerConnection = 1000;
+                if (certificate is not null)
+                {
+                    remoteEndpoint = RemoteListener.Configure(k, listen!, certificate);
+                }
             });
             builder.Services.AddGrpc(o =>
             {
                 o.MaxReceiveMessageSize = 64 * 1024 * 1024;
                 o.MaxSendMessageSize = 64 * 1024 * 1024;
                 o.EnableDetailedErrors = false;
+                if (certificate is not null)
+                {
+                    o.Interceptors.Add<RemoteAuthInterceptor>();
+                }
             });
+            if (certificate is not null)
+            {
+                builder.Services.AddRemoteAccess(home);
+            }
             var services = builder.Services;
             services.AddSingleton(options);
             services.AddSingleton(config);
@@ -105,11 +128,17 @@ public static class AgentHost
             try
             {
                 await app.StartAsync(cancel).ConfigureAwait(false);
+                if (certificate is not null)
+                {
+                    RemoteLog.Listening(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Meeshkan.Agent.Remote"),
+                        remoteEndpoint ?? listen!, CertificateFingerprint.Of(certificate));
+                }
                 await app.WaitForShutdownAsync(cancel).ConfigureAwait(false);
             }
             catch (IOException e)
             {
-                await Console.Error.WriteLineAsync($"FATAL: cannot listen on {home.SocketPath}: {e.Message}").ConfigureAwait(false);
+                var where = certificate is null ? home.SocketPath : $"{home.SocketPath} and {listen}";
+                await Console.Error.WriteLineAsync($"FATAL: cannot listen on {where}: {e.Message}").ConfigureAwait(false);
                 return 1;
             }
             return 0;

@@ -11,6 +11,9 @@ public sealed class AgentOptions
     /// <summary>Folder holding the bundled Python package `meeshkan`, put on jobs' PYTHONPATH.</summary>
     public string PythonClientPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "python");
 
+    /// <summary>Also listen on TCP with TLS for remote CLIs (<c>--listen ADDRESS:PORT</c>); null uses the config's <c>listen</c>.</summary>
+    public string? Listen { get; init; }
+
     /// <summary>How often adopted jobs (started by an earlier agent) are checked for their end.</summary>
     public TimeSpan AdoptedJobPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 

@@ -9,19 +9,27 @@ internal sealed class AgentConnection : IDisposable
 {
     private readonly Lazy<GrpcChannel> _channel;
 
-    public AgentConnection(MeeshkanHome home)
+    public AgentConnection(MeeshkanHome home, RemoteTarget? remote = null)
     {
         Home = home;
-        _channel = new Lazy<GrpcChannel>(() => AgentChannel.ForSocket(home.SocketPath));
+        Remote = remote;
+        _channel = new Lazy<GrpcChannel>(() => remote?.CreateChannel() ?? AgentChannel.ForSocket(home.SocketPath));
     }
 
     public MeeshkanHome Home { get; }
+
+    /// <summary>The agent on another machine this command talks to (--remote), or null for the local one.</summary>
+    public RemoteTarget? Remote { get; }
 
     public JobService.JobServiceClient Jobs => new(_channel.Value);
 
     /// <summary>True when an agent answers on the socket.</summary>
     public async Task<AgentStatus?> TryStatusAsync(TimeSpan timeout)
     {
+        if (Remote is not null)
+        {
+            return await Jobs.GetStatusAsync(new GetStatusRequest(), deadline: DateTime.UtcNow + timeout);
+        }
         if (!File.Exists(Home.SocketPath))
         {
             return null;
@@ -41,10 +49,24 @@ internal sealed class AgentConnection : IDisposable
     /// </summary>
     public static async Task<int> RunAsync(Func<AgentConnection, Task<int>> body)
     {
-        using var connection = new AgentConnection(MeeshkanHome.FromEnvironment());
+        var home = MeeshkanHome.FromEnvironment();
+        RemoteTarget? remote;
+        try
+        {
+            remote = RemoteTarget.Resolve(home);
+        }
+        catch (UsageException e)
+        {
+            return Fail(e.Message, ExitCodes.Usage);
+        }
+        using var connection = new AgentConnection(home, remote);
         try
         {
             return await body(connection);
+        }
+        catch (RpcException e) when (remote?.Explain(e) is { } explained)
+        {
+            return Fail(explained, e.StatusCode == StatusCode.Unauthenticated ? ExitCodes.Error : ExitCodes.AgentNotRunning);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable || (e.StatusCode == StatusCode.Internal && !File.Exists(connection.Home.SocketPath)))
         {

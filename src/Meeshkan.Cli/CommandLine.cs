@@ -9,14 +9,15 @@ internal static class CommandLine
     public static readonly string[] Commands =
     [
         "start", "stop", "status", "agent", "submit", "list", "logs", "cancel", "report", "notifications",
-        "clear", "clean", "setup", "sorry", "help",
+        "clear", "clean", "setup", "sorry", "help", "remote",
     ];
 
     // submit's own options that take a value.
-    private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python"];
+    private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python", "--cwd"];
 
     public static string[] Normalize(string[] args)
     {
+        args = RemoteTarget.TakeOption(args);
         if (args.Length == 0)
         {
             return ["--help"];

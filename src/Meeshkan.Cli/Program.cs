@@ -13,6 +13,7 @@ app.AddCommands<AgentCommands>();
 app.AddCommands<JobCommands>();
 app.AddCommands<OutputCommands>();
 app.AddCommands<SetupCommands>();
+app.AddCommands<RemoteCommands>();
 await app.RunAsync();
 if (arguments is ["--help"])
 {

@@ -48,6 +48,12 @@ public sealed class MeeshkanHome
     /// <summary>The configuration written by <c>meeshkan setup</c>.</summary>
     public string ConfigPath => Path.Combine(Root, "config");
 
+    /// <summary>The agent's self-signed TLS certificate and its private key (PKCS#12, mode 0600), made on first use.</summary>
+    public string CertificatePath => Path.Combine(Root, "remote.pfx");
+
+    /// <summary>The access token remote CLIs present (mode 0600); <c>meeshkan remote rotate</c> replaces it.</summary>
+    public string AccessTokenPath => Path.Combine(Root, "remote.token");
+
     /// <summary>The output folder of job number <paramref name="number"/>.</summary>
     public string JobFolder(long number) => Path.Combine(JobsFolder, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -21,6 +21,15 @@ public sealed class AgentConfig
     /// <summary>Where notifications go (Slack, Discord, a webhook, email) and how they are retried.</summary>
     public NotificationSettings Notifications { get; set; } = new();
 
+    /// <summary>
+    /// <c>ADDRESS:PORT</c> where the agent also listens for remote CLIs, over TLS with a token (docs/remote.md);
+    /// null: the Unix socket only. <c>meeshkan start --listen</c> overrides it.
+    /// </summary>
+    public string? Listen { get; set; }
+
+    /// <summary>Agents on other machines this CLI can drive (<c>meeshkan remote add</c>), by name.</summary>
+    public Dictionary<string, RemoteSettings>? Remotes { get; set; }
+
     /// <summary>Settings this version does not know, kept as they are.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Other { get; set; }

@@ -12,7 +12,9 @@ internal sealed class AgentCommands
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
 
     [Command("start", Description = "Starts the Meeshkan agent in the background.")]
-    public Task<int> Start() => AgentConnection.RunAsync(async connection =>
+    public Task<int> Start(
+        [Option(Description = "Also listen for remote CLIs on ADDRESS:PORT, over TLS with a token (docs/remote.md)")] string? listen = null) =>
+        AgentConnection.RunAsync(async connection =>
     {
         if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is { } running)
         {
@@ -22,7 +24,7 @@ internal sealed class AgentCommands
         var home = connection.Home;
         Directory.CreateDirectory(home.LogFolder);
         var logOffset = File.Exists(home.AgentLog) ? new FileInfo(home.AgentLog).Length : 0;
-        using var child = SpawnDetached(home);
+        using var child = SpawnDetached(home, listen);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < StartDeadline)
         {
@@ -107,13 +109,15 @@ internal sealed class AgentCommands
     });
 
     [Command("agent", Description = "Runs the agent in the foreground (for systemd and debugging).")]
-    public Task<int> Agent() => AgentHost.RunAsync(new AgentOptions { Home = MeeshkanHome.FromEnvironment() });
+    public Task<int> Agent(
+        [Option(Description = "Also listen for remote CLIs on ADDRESS:PORT, over TLS with a token")] string? listen = null) =>
+        AgentHost.RunAsync(new AgentOptions { Home = MeeshkanHome.FromEnvironment(), Listen = listen });
 
     /// <summary>
     /// Starts `meeshkan agent` in its own session with its output appended to the agent log. `setsid` execs in place
     /// (its parent is not a group leader), so the returned process is the agent itself.
     /// </summary>
-    private static Process SpawnDetached(MeeshkanHome home)
+    private static Process SpawnDetached(MeeshkanHome home, string? listen)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
@@ -125,6 +129,11 @@ internal sealed class AgentCommands
             start.ArgumentList.Add(arg);
         }
         start.ArgumentList.Add("agent");
+        if (listen is not null)
+        {
+            start.ArgumentList.Add("--listen");
+            start.ArgumentList.Add(listen);
+        }
         start.Environment[MeeshkanHome.EnvironmentVariable] = home.Root;
         return Process.Start(start)!;
     }

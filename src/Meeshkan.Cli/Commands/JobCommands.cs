@@ -13,6 +13,7 @@ internal sealed class JobCommands
         [Option('n', Description = "Job name (default: the script's file name)")] string? name,
         [Option('r', Description = "Seconds between progress notifications (default 3600)")] int? reportInterval,
         [Option(Description = "Python interpreter for .py scripts")] string? python,
+        [Option(Description = "Working directory of the job (default: this folder; with --remote: the agent user's home)")] string? cwd,
         [Argument(Description = "Script or command, then its arguments")] string[] command) =>
         AgentConnection.RunAsync(async connection =>
         {
@@ -28,9 +29,21 @@ internal sealed class JobCommands
                 Python = python ?? "",
             };
             request.Command.AddRange(command);
-            foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+            if (connection.Remote is not null)
             {
-                request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
+                // This machine's folder and environment mean nothing over there: the agent's own apply (docs/remote.md).
+                request.WorkingDirectory = cwd ?? "";
+            }
+            else
+            {
+                if (cwd is not null)
+                {
+                    request.WorkingDirectory = Path.GetFullPath(cwd);
+                }
+                foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+                {
+                    request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
+                }
             }
             var reply = await connection.Jobs.SubmitJobAsync(request);
             foreach (var warning in reply.Warnings)

@@ -1,0 +1,178 @@
+using Cocona;
+using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Remote;
+using Meeshkan.Cli.Output;
+
+namespace Meeshkan.Cli.Commands;
+
+/// <summary>`meeshkan remote ...`: reaching this agent from another machine, and other machines' agents from here.</summary>
+[HasSubCommands(typeof(RemoteSubCommands), "remote", Description = "Controls agents on other machines over TLS (token, rotate, add, list, remove).")]
+internal sealed class RemoteCommands;
+
+internal sealed class RemoteSubCommands
+{
+    [Command("token", Description = "Shows this agent's access token and certificate fingerprint (made on first use), for `meeshkan remote add` elsewhere.")]
+    public int Token()
+    {
+        var home = MeeshkanHome.FromEnvironment();
+        return Guard(() =>
+        {
+            var token = RemoteCredentials.LoadOrCreateToken(home);
+            using var certificate = RemoteCredentials.LoadOrCreateCertificate(home);
+            var fingerprint = CertificateFingerprint.Of(certificate);
+            Console.WriteLine($"token        {token}");
+            Console.WriteLine($"fingerprint  {fingerprint}");
+            Console.WriteLine();
+            Console.WriteLine("On the other machine (keep the token secret; it controls this agent):");
+            Console.WriteLine($"  meeshkan remote add NAME https://{System.Net.Dns.GetHostName()}:{ListenPort(home)} --token {token} --fingerprint {fingerprint}");
+            if (ListenAddress(home) is null)
+            {
+                Console.WriteLine();
+                Console.WriteLine("This agent listens on the Unix socket only: start it with `meeshkan start --listen 0.0.0.0:7600` (or set \"listen\" in the config).");
+            }
+            return 0;
+        });
+    }
+
+    [Command("rotate", Description = "Replaces this agent's access token; the old one stops working at once (no restart needed).")]
+    public int Rotate()
+    {
+        var home = MeeshkanHome.FromEnvironment();
+        return Guard(() =>
+        {
+            var token = RemoteCredentials.RotateToken(home);
+            Console.WriteLine($"token        {token}");
+            Console.WriteLine("The old token no longer works. On each machine that uses this agent, run `meeshkan remote add` again with the new token.");
+            return 0;
+        });
+    }
+
+    [Command("add", Description = "Stores an agent on another machine under a name: meeshkan remote add NAME https://HOST:PORT --token T --fingerprint F")]
+    public int Add(
+        [Argument(Description = "Name to use with --remote")] string name,
+        [Argument(Description = "https://HOST:PORT of the agent's listener")] string address,
+        [Option(Description = "The agent's access token (`meeshkan remote token` there)")] string token,
+        [Option(Description = "The agent's certificate SHA-256 fingerprint (`meeshkan remote token` there)")] string fingerprint)
+    {
+        if (name.Length == 0 || name.StartsWith('-') || name.Any(char.IsWhiteSpace))
+        {
+            return AgentConnection.Fail($"'{name}' cannot be a remote name: use letters, digits, - or _", ExitCodes.Usage);
+        }
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.PathAndQuery != "/")
+        {
+            return AgentConnection.Fail($"'{address}' is not an https://HOST:PORT address (remotes are reached over TLS only)", ExitCodes.Usage);
+        }
+        if (CertificateFingerprint.Parse(fingerprint) is not { } hash)
+        {
+            return AgentConnection.Fail("--fingerprint must be the 64 hex digits `meeshkan remote token` shows (colons optional)", ExitCodes.Usage);
+        }
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            return AgentConnection.Fail("--token must not be empty", ExitCodes.Usage);
+        }
+        return Update(config =>
+        {
+            config.Remotes ??= new Dictionary<string, RemoteSettings>(StringComparer.Ordinal);
+            config.Remotes[name] = new RemoteSettings
+            {
+                Address = uri.GetLeftPart(UriPartial.Authority),
+                Token = token.Trim(),
+                Fingerprint = CertificateFingerprint.Format(hash),
+            };
+            Console.WriteLine($"Remote '{name}' added: {uri.GetLeftPart(UriPartial.Authority)}. Try `meeshkan --remote {name} list`.");
+        });
+    }
+
+    [Command("list", Description = "Lists the stored remotes (never their tokens).")]
+    public int List()
+    {
+        AgentConfig config;
+        try
+        {
+            config = AgentConfig.Load(MeeshkanHome.FromEnvironment().ConfigPath);
+        }
+        catch (InvalidDataException e)
+        {
+            return AgentConnection.Fail(e.Message, ExitCodes.Error);
+        }
+        if (config.Remotes is not { Count: > 0 } remotes)
+        {
+            Console.WriteLine("No remotes yet. Add one with `meeshkan remote add NAME https://HOST:PORT --token T --fingerprint F`.");
+            return 0;
+        }
+        var table = new TextTable("NAME", "ADDRESS", "FINGERPRINT");
+        foreach (var (name, remote) in remotes.OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            table.Add(name, remote.Address, remote.Fingerprint);
+        }
+        Console.Write(table.ToString());
+        return 0;
+    }
+
+    [Command("remove", Description = "Forgets a stored remote.")]
+    public int Remove([Argument(Description = "The remote's name")] string name)
+    {
+        var found = false;
+        var code = Update(config => found = config.Remotes?.Remove(name) == true);
+        if (code != 0)
+        {
+            return code;
+        }
+        if (!found)
+        {
+            return AgentConnection.Fail($"no remote named '{name}'", ExitCodes.NotFound);
+        }
+        Console.WriteLine($"Remote '{name}' removed.");
+        return 0;
+    }
+
+    private static int Update(Action<AgentConfig> change)
+    {
+        var home = MeeshkanHome.FromEnvironment();
+        return Guard(() =>
+        {
+            var config = AgentConfig.Load(home.ConfigPath);
+            change(config);
+            Directory.CreateDirectory(home.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            config.Save(home.ConfigPath);
+            return 0;
+        });
+    }
+
+    private static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException
+            or System.Security.Cryptography.CryptographicException)
+        {
+            return AgentConnection.Fail(e.Message, ExitCodes.Error);
+        }
+    }
+
+    private static string? ListenAddress(MeeshkanHome home)
+    {
+        try
+        {
+            return AgentConfig.Load(home.ConfigPath).Listen;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    private static string ListenPort(MeeshkanHome home)
+    {
+        try
+        {
+            return ListenAddress(home) is { } listen ? RemoteListener.Parse(listen).Port.ToString(System.Globalization.CultureInfo.InvariantCulture) : "PORT";
+        }
+        catch (ArgumentException)
+        {
+            return "PORT";
+        }
+    }
+}
