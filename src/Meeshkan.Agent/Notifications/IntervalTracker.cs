@@ -20,13 +20,24 @@ public sealed class IntervalTracker(TimeProvider time)
 
     private readonly ConcurrentDictionary<long, Track> _tracks = new();
 
+    /// <summary>Jobs that ended: a batch racing with the end must not start tracking them again.</summary>
+    private readonly ConcurrentDictionary<long, byte> _ended = new();
+
     public void Started(JobRecord job) =>
         _tracks[job.Number] = new Track(job, (job.StartedAt ?? time.GetUtcNow()) + Interval(job));
 
-    public void Ended(JobRecord job) => _tracks.TryRemove(job.Number, out _);
+    public void Ended(JobRecord job)
+    {
+        _ended[job.Number] = 0;
+        _tracks.TryRemove(job.Number, out _);
+    }
 
     public void ScalarsArrived(JobRecord job)
     {
+        if (job.IsEnded || _ended.ContainsKey(job.Number))
+        {
+            return;
+        }
         // A job this agent did not see start (adopted after a restart, or registered) is tracked from now.
         var track = _tracks.GetOrAdd(job.Number, static (_, state) => new Track(state.job, state.now + Interval(state.job)), (job, now: time.GetUtcNow()));
         track.NewScalars = true;
