@@ -212,6 +212,7 @@ public sealed partial class ConditionEngine(
 
         List<(Condition, ConditionEvent)>? fired = null;
         var cursor = new int[live.Count];
+        var touched = new HashSet<Condition>();
         while (pending.Count > 0)
         {
             // The next point in wall time; on a tie, the series that came first.
@@ -230,9 +231,19 @@ public sealed partial class ConditionEngine(
             {
                 break;
             }
-            var (current, slot, readers) = live[k];
-            values[slot] = current.Values[cursor[k]++];
-            foreach (var condition in readers)
+            // Points of different scalars with the same wall time were reported together (one
+            // report_scalar call with several pairs): apply them all, then evaluate once.
+            touched.Clear();
+            for (var i = k; i < live.Count; i++)
+            {
+                var (current, slot, readers) = live[i];
+                if (cursor[i] < current.Values.Length && current.WallTimesUs[cursor[i]] == earliest)
+                {
+                    values[slot] = current.Values[cursor[i]++];
+                    touched.UnionWith(readers);
+                }
+            }
+            foreach (var condition in touched)
             {
                 if (condition.InCooldown(now) || !IsMet(job, condition, values))
                 {

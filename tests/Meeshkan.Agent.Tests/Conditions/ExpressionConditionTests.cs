@@ -36,6 +36,22 @@ public sealed class ExpressionConditionTests
     }
 
     [Test]
+    public void Scalars_reported_together_are_evaluated_together()
+    {
+        _bed.AddExpression("[eval loss] - [train loss] > 0.2");
+
+        // One report_scalar("train loss", 0.1, "eval loss", 0.15) call: the same wall time. Alone,
+        // "train loss" = 0.1 against the default 1 would meet the condition.
+        _bed.Engine.Evaluate(_bed.Job, _bed.Store(_bed.Job, [("train loss", 0.1, 5), ("eval loss", 0.15, 5)]));
+        Assert.That(_bed.Events(), Is.Empty);
+
+        // The same name twice at one wall time is still two changes.
+        _bed.Engine.Evaluate(_bed.Job, _bed.Store(_bed.Job, [("eval loss", 0.5, 9), ("eval loss", 0.15, 9)]));
+        Assert.That(_bed.Events(), Has.Count.EqualTo(1));
+        Assert.That(_bed.Events()[0].Values["eval loss"], Is.EqualTo(0.5));
+    }
+
+    [Test]
     public void An_expression_never_met_records_nothing()
     {
         _bed.AddExpression("loss < 0.1");
