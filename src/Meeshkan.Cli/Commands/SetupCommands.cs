@@ -4,14 +4,32 @@ using System.Text.Json.Nodes;
 using Cocona;
 using Meeshkan.Agent;
 using Meeshkan.Agent.Config;
+using Meeshkan.Cli.Setup;
 
 namespace Meeshkan.Cli.Commands;
 
 /// <summary>setup and sorry: the user's settings and a diagnostic bundle.</summary>
 internal sealed class SetupCommands
 {
-    [Command("setup", Description = "Configures Meeshkan (asks interactively; flags for scripts). Restart the agent to apply.")]
-    public int Setup([Option(Description = "Python interpreter for .py jobs")] string? python = null)
+    [Command("setup", Description = "Configures Meeshkan: the Python interpreter and the notification channels (asks interactively when run without flags in a terminal).")]
+    public async Task<int> Setup(
+        [Option(Description = "Python interpreter for .py jobs")] string? python = null,
+        [Option("slack-webhook", Description = "Slack incoming webhook URL")] string? slackWebhook = null,
+        [Option("no-slack", Description = "Remove the Slack channel")] bool noSlack = false,
+        [Option("discord-webhook", Description = "Discord webhook URL")] string? discordWebhook = null,
+        [Option("no-discord", Description = "Remove the Discord channel")] bool noDiscord = false,
+        [Option("webhook-url", Description = "Generic webhook URL (receives Meeshkan's JSON body)")] string? webhookUrl = null,
+        [Option("webhook-secret", Description = "Secret for the webhook's HMAC-SHA256 signature ('' removes it)")] string? webhookSecret = null,
+        [Option("no-webhook", Description = "Remove the generic webhook")] bool noWebhook = false,
+        [Option("smtp-host", Description = "SMTP server for email notifications")] string? smtpHost = null,
+        [Option("smtp-port", Description = "SMTP port (default: 587 for starttls, 465 for tls, 25 for none)")] int? smtpPort = null,
+        [Option("smtp-user", Description = "SMTP login name ('' for no login)")] string? smtpUser = null,
+        [Option("smtp-password", Description = "SMTP password")] string? smtpPassword = null,
+        [Option("smtp-security", Description = "starttls (default), tls or none")] string? smtpSecurity = null,
+        [Option("email-from", Description = "Sender address")] string? emailFrom = null,
+        [Option("email-to", Description = "Recipient address (repeat, or separate with commas)")] string[]? emailTo = null,
+        [Option("no-email", Description = "Remove the email channel")] bool noEmail = false,
+        [Option("test", Description = "Send a test notification to each configured channel and report which worked")] bool test = false)
     {
         var home = MeeshkanHome.FromEnvironment();
         AgentConfig config;
@@ -23,19 +41,33 @@ internal sealed class SetupCommands
         {
             return AgentConnection.Fail(e.Message, ExitCodes.Error);
         }
-        var interactive = python is null && !Console.IsInputRedirected;
-        if (interactive)
+        var changes = new SetupChanges(python, slackWebhook, noSlack, discordWebhook, noDiscord, webhookUrl, webhookSecret, noWebhook,
+            smtpHost, smtpPort, smtpUser, smtpPassword, smtpSecurity, emailFrom, emailTo, noEmail);
+        var anyFlag = changes.Any;
+        try
         {
-            python = Ask("Python interpreter for .py jobs", config.Python ?? "python3");
+            if (!anyFlag && !test && !Console.IsInputRedirected)
+            {
+                SetupPrompts.Ask(config);
+            }
+            else
+            {
+                changes.ApplyTo(config);
+            }
         }
-        if (python is not null)
+        catch (ArgumentException e)
         {
-            config.Python = python.Length == 0 ? null : python;
+            return AgentConnection.Fail(e.Message, ExitCodes.Usage);
         }
-        Directory.CreateDirectory(home.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        config.Save(home.ConfigPath);
-        Console.WriteLine($"Configuration written to {home.ConfigPath}.");
-        return 0;
+        if (anyFlag || !test)
+        {
+            Directory.CreateDirectory(home.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            config.Save(home.ConfigPath);
+            Console.WriteLine($"Configuration written to {home.ConfigPath} (readable by you only).");
+            Console.WriteLine($"Notification channels: {SetupPrompts.Describe(config.Notifications)}.");
+            Console.WriteLine("A running agent picks up channel changes with its next notification; the Python setting applies after `meeshkan stop` and `meeshkan start`.");
+        }
+        return test ? await NotificationTest.RunAsync(config.Notifications) : 0;
     }
 
     [Command("sorry", Description = "Writes a diagnostic bundle (agent log, versions, config with secrets masked) to the current folder.")]
@@ -113,13 +145,6 @@ internal sealed class SetupCommands
                 }
                 break;
         }
-    }
-
-    private static string Ask(string question, string current)
-    {
-        Console.Write($"{question} [{current}]: ");
-        var answer = Console.ReadLine()?.Trim();
-        return string.IsNullOrEmpty(answer) ? current : answer;
     }
 
     private static string Tail(string path, int maxBytes)
