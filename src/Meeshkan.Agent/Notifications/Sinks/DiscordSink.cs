@@ -13,7 +13,7 @@ public sealed class DiscordSink(string webhookUrl) : INotificationSink
 
     public Task SendAsync(Notification notification, CancellationToken cancel)
     {
-        var payload = new StringContent(Payload(notification).ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        var payload = new StringContent(Payload(notification).ToJsonString(HttpSink.Json), System.Text.Encoding.UTF8, "application/json");
         if (notification.ChartPng is not { } png)
         {
             return HttpSink.PostAsync(_url, payload, cancel);

@@ -17,6 +17,12 @@ internal static class HttpSink
         DefaultRequestHeaders = { { "User-Agent", $"meeshkan/{AgentOptions.Version}" } },
     };
 
+    /// <summary>JSON as receivers expect it: no escaping of '+', '<', '&' or non-ASCII text beyond what JSON needs.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     /// <summary>Posts and throws <see cref="DeliveryException"/> unless the receiver answered 2xx.</summary>
     public static async Task PostAsync(Uri url, HttpContent content, CancellationToken cancel, Action<HttpRequestMessage>? headers = null)
     {

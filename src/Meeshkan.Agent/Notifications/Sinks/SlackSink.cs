@@ -14,7 +14,7 @@ public sealed class SlackSink(string webhookUrl) : INotificationSink
     public string Channel => "slack";
 
     public Task SendAsync(Notification notification, CancellationToken cancel) =>
-        HttpSink.PostAsync(_url, new StringContent(Payload(notification).ToJsonString(), System.Text.Encoding.UTF8, "application/json"), cancel);
+        HttpSink.PostAsync(_url, new StringContent(Payload(notification).ToJsonString(HttpSink.Json), System.Text.Encoding.UTF8, "application/json"), cancel);
 
     /// <summary>The Block Kit message.</summary>
     public static JsonObject Payload(Notification n)

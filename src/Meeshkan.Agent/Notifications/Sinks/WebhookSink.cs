@@ -20,7 +20,7 @@ public sealed class WebhookSink(string url, string? secret) : INotificationSink
 
     public Task SendAsync(Notification notification, CancellationToken cancel)
     {
-        var body = Encoding.UTF8.GetBytes(Body(notification).ToJsonString());
+        var body = Encoding.UTF8.GetBytes(Body(notification).ToJsonString(HttpSink.Json));
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         return HttpSink.PostAsync(_url, content, cancel, request =>
