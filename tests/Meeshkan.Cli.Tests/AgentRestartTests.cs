@@ -16,11 +16,10 @@ public sealed class AgentRestartTests
         sandbox.WriteFile("long.sh", $"echo before; while [ ! -f {release} ]; do sleep 0.05; done; echo after; exit 5\n");
         var number = sandbox.Submit("long.sh");
         var queued = sandbox.Submit("echo", "queued ran");
-        sandbox.WaitForState(number, TimeSpan.FromSeconds(10), "RUNNING");
+        var pid = sandbox.WaitForState(number, TimeSpan.FromSeconds(10), "RUNNING").Pid;
 
         var stop = sandbox.Ok("stop");
         Assert.That(stop, Does.Contain($"Job(s) {number} keep running"));
-        var pid = Job(sandbox, number).Pid;
         Assert.That(Alive(pid), Is.True, "the job outlives the agent");
 
         File.WriteAllText(release, "");
