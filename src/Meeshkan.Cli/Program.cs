@@ -1,20 +1,34 @@
 using Cocona;
 using Meeshkan.Cli;
 using Meeshkan.Cli.Commands;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 var arguments = CommandLine.Normalize(args);
-var builder = CoconaApp.CreateBuilder(arguments, options =>
+if (QuickCommands.Match(arguments) is { } quick)
 {
-    options.TreatPublicMethodsAsCommands = false;
-    options.EnableShellCompletionSupport = false;
-});
-var app = builder.Build();
-app.AddCommands<AgentCommands>();
-app.AddCommands<JobCommands>();
-app.AddCommands<OutputCommands>();
-app.AddCommands<SetupCommands>();
-app.AddCommands<RemoteCommands>();
-await app.RunAsync();
+    Environment.ExitCode = await quick();
+    return;
+}
+// A bare host: CoconaApp.CreateBuilder's defaults (appsettings.json, environment configuration, console logging)
+// cost start-up time on every call and nothing here reads them.
+using var host = new HostBuilder()
+    .ConfigureCocona(arguments, configureApplication: app =>
+    {
+        app.AddCommands<AgentCommands>();
+        app.AddCommands<JobCommands>();
+        app.AddCommands<OutputCommands>();
+        app.AddCommands<SetupCommands>();
+        app.AddCommands<RemoteCommands>();
+    })
+    .ConfigureServices(services => services.Configure<CoconaAppOptions>(options =>
+    {
+        options.TreatPublicMethodsAsCommands = false;
+        options.EnableShellCompletionSupport = false;
+    }))
+    .UseConsoleLifetime(options => options.SuppressStatusMessages = true)
+    .Build();
+await host.RunAsync();
 if (arguments is ["--help"])
 {
     // Asking for help is a success (Cocona says 129: no command given).

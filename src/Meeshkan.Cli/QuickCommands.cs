@@ -1,0 +1,23 @@
+using Meeshkan.Cli.Commands;
+
+namespace Meeshkan.Cli;
+
+/// <summary>
+/// The two calls scripts make in loops, `meeshkan list` and `meeshkan submit CMD [ARGS...]` without options, skip
+/// building Cocona's host: on these machines that costs more than the call itself (docs/benchmarks.md). They run
+/// the very same command methods Cocona would bind. Anything else (an option, help, a mistake) goes to Cocona,
+/// which stays the one parser and the one source of help and usage errors.
+/// </summary>
+internal static class QuickCommands
+{
+    /// <summary>The command to run for exactly these normalized arguments, or null to let Cocona parse them.</summary>
+    public static Func<Task<int>>? Match(string[] args) => args switch
+    {
+        ["list"] => () => new JobCommands().List(json: false),
+        ["list", "--json"] => () => new JobCommands().List(json: true),
+        // CommandLine.Normalize puts `--` before the job's command when no submit option precedes it.
+        ["submit", "--", var first, ..] when !first.StartsWith('-') =>
+            () => new JobCommands().Submit(name: null, reportInterval: null, python: null, cwd: null, command: args[2..]),
+        _ => null,
+    };
+}
