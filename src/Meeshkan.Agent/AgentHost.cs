@@ -8,6 +8,7 @@ using Meeshkan.Agent.Remote;
 using Meeshkan.Agent.Scheduler;
 using Meeshkan.Agent.Services;
 using Meeshkan.Agent.Store;
+using Meeshkan.Agent.Telegram;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -119,6 +120,7 @@ public static class AgentHost
             services.AddSingleton<JobScheduler>();
             services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
             services.AddNotifications();
+            services.AddTelegramBot();
             ConfigureServices?.Invoke(services);
 
             var app = builder.Build();

@@ -14,6 +14,9 @@ public sealed class NotificationSettings
 
     public EmailSettings? Email { get; set; }
 
+    /// <summary>A Telegram bot: notifications to its chats, and commands from them (docs/remote.md).</summary>
+    public TelegramSettings? Telegram { get; set; }
+
     /// <summary>Attempts per message and channel before it is recorded as given up (default 4).</summary>
     public int Attempts { get; set; } = 4;
 
@@ -25,7 +28,7 @@ public sealed class NotificationSettings
 
     /// <summary>True when at least one channel is set up.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool AnyChannel => Slack is not null || Discord is not null || Webhook is not null || Email is not null;
+    public bool AnyChannel => Slack is not null || Discord is not null || Webhook is not null || Email is not null || Telegram is not null;
 }
 
 /// <summary>A Slack incoming webhook (https://api.slack.com/messaging/webhooks).</summary>

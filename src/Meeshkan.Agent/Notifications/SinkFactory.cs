@@ -39,6 +39,10 @@ public static class SinkFactory
                 return new EmailSink(email);
             }));
         }
+        if (settings.Telegram is { } telegram)
+        {
+            sinks.Add(Guard("telegram", () => new Telegram.TelegramSink(telegram)));
+        }
         return sinks;
     }
 
@@ -48,7 +52,7 @@ public static class SinkFactory
         var secrets = new List<string?>
         {
             settings.Slack?.WebhookUrl, settings.Discord?.WebhookUrl, settings.Webhook?.Url, settings.Webhook?.Secret,
-            settings.Email?.SmtpPassword,
+            settings.Email?.SmtpPassword, settings.Telegram?.BotToken,
         };
         foreach (var url in new[] { settings.Slack?.WebhookUrl, settings.Discord?.WebhookUrl, settings.Webhook?.Url })
         {

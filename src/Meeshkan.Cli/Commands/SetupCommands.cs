@@ -29,6 +29,10 @@ internal sealed class SetupCommands
         [Option("email-from", Description = "Sender address")] string? emailFrom = null,
         [Option("email-to", Description = "Recipient address (repeat, or separate with commas)")] string[]? emailTo = null,
         [Option("no-email", Description = "Remove the email channel")] bool noEmail = false,
+        [Option("telegram-token", Description = "Telegram bot token (from @BotFather)")] string? telegramToken = null,
+        [Option("telegram-chat", Description = "Telegram chat id that gets notifications and may send commands (repeat, or separate with commas)")] string[]? telegramChat = null,
+        [Option("telegram-api", Description = "Bot API base address (default https://api.telegram.org)")] string? telegramApi = null,
+        [Option("no-telegram", Description = "Remove the Telegram bot")] bool noTelegram = false,
         [Option("test", Description = "Send a test notification to each configured channel and report which worked")] bool test = false)
     {
         var home = MeeshkanHome.FromEnvironment();
@@ -43,7 +47,8 @@ internal sealed class SetupCommands
         }
         var changes = new SetupChanges(python, slackWebhook, noSlack, discordWebhook, noDiscord, webhookUrl, webhookSecret, noWebhook,
             smtpHost, smtpPort, smtpUser, smtpPassword, smtpSecurity, emailFrom, emailTo, noEmail);
-        var anyFlag = changes.Any;
+        var telegram = new TelegramSetup(telegramToken, telegramChat, telegramApi, noTelegram);
+        var anyFlag = changes.Any || telegram.Any;
         try
         {
             if (!anyFlag && !test && !Console.IsInputRedirected)
@@ -53,6 +58,7 @@ internal sealed class SetupCommands
             else
             {
                 changes.ApplyTo(config);
+                telegram.ApplyTo(config);
             }
         }
         catch (ArgumentException e)

@@ -82,6 +82,10 @@ internal static class SetupPrompts
         {
             parts.Add($"email via {n.Email.SmtpHost}:{n.Email.EffectivePort} to {string.Join(", ", n.Email.To)}");
         }
+        if (n.Telegram is not null)
+        {
+            parts.Add($"telegram to chat(s) {string.Join(", ", n.Telegram.ChatIds)}");
+        }
         return parts.Count == 0 ? "none (the history is kept in the agent's database)" : string.Join(", ", parts);
     }
 
