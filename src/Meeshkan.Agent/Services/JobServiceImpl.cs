@@ -117,6 +117,15 @@ public sealed class JobServiceImpl(
         var job = resolver.Resolve(request.Identifier);
         var response = new GetReportResponse { Job = job.ToProto() };
         response.Scalars.AddRange(scalars.Latest(job.Number));
+        if (request.TrendPoints > 0)
+        {
+            foreach (var summary in response.Scalars)
+            {
+                var points = scalars.History(job.Number, summary.Name) ?? [];
+                var (_, trend) = Charts.Downsampler.Lttb(points.Select(p => (double)p.Step).ToList(), points.Select(p => p.Value).ToList(), Math.Min(request.TrendPoints, 200));
+                summary.Trend.AddRange(trend);
+            }
+        }
         if (!string.IsNullOrEmpty(request.HistoryName))
         {
             response.History.AddRange(scalars.History(job.Number, request.HistoryName)

@@ -37,7 +37,9 @@ internal sealed class OutputCommands
         [Option("json", Description = "Print JSON")] bool json = false) =>
         AgentConnection.RunAsync(async connection =>
         {
-            var reply = await connection.Jobs.GetReportAsync(new GetReportRequest { Identifier = job, HistoryName = history ?? "" });
+            // In a terminal, each scalar also gets a trend line of its whole history.
+            var trend = !json && !Console.IsOutputRedirected;
+            var reply = await connection.Jobs.GetReportAsync(new GetReportRequest { Identifier = job, HistoryName = history ?? "", TrendPoints = trend ? 30 : 0 });
             if (plot is not null)
             {
                 var chart = await connection.Jobs.RenderChartAsync(new RenderChartRequest { Identifier = reply.Job.Id, Width = 1000, Height = 600 });
@@ -67,11 +69,12 @@ internal sealed class OutputCommands
                 return 0;
             }
             Console.WriteLine(header);
-            var table = new TextTable("SCALAR", "VALUE", "STEP", "COUNT", "TIME");
+            var table = trend ? new TextTable("SCALAR", "VALUE", "STEP", "COUNT", "TIME", "TREND") : new TextTable("SCALAR", "VALUE", "STEP", "COUNT", "TIME");
             foreach (var scalar in reply.Scalars)
             {
-                table.Add(scalar.Name, Format.Number(scalar.Value), scalar.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    scalar.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Time(scalar.Time));
+                string[] cells = [scalar.Name, Format.Number(scalar.Value), scalar.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    scalar.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Time(scalar.Time)];
+                table.Add(trend ? [.. cells, Sparkline.Draw(scalar.Trend)] : cells);
             }
             Console.Write(table.ToString());
             if (reply.ConditionEvents.Count > 0)
