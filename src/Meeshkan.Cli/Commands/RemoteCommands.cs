@@ -28,7 +28,7 @@ internal sealed class RemoteSubCommands
             if (ListenAddress(home) is null)
             {
                 Console.WriteLine();
-                Console.WriteLine("This agent listens on the Unix socket only: start it with `meeshkan start --listen 0.0.0.0:7600` (or set \"listen\" in the config).");
+                Console.WriteLine("The agent must listen on TCP for this: `meeshkan start --listen 0.0.0.0:7600` (or set \"listen\" in the config).");
             }
             return 0;
         });
