@@ -109,7 +109,7 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
             if (batch is null || batch.Attempted || batch.JobId != jobId || batch.Points >= options.MaxBatchPoints)
             {
                 batch?.CollectLatest(cycle, _latest, _reportedThisCycle);
-                batch = new PendingBatch(jobId, stepped, _clientId, ++_sequence);
+                batch = new PendingBatch(jobId, stepped, _clientId, ++_sequence, Math.Min(options.MaxBatchPoints, points.Count - i));
                 _pending.Enqueue(batch);
                 if (stepped)
                 {
