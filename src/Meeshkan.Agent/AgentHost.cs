@@ -25,11 +25,14 @@ public static class AgentHost
     /// <summary>Extra services (notification sinks, chart renderer) plugged in by the host program.</summary>
     public static event Action<IServiceCollection>? ConfigureServices;
 
+    /// <summary>The exit code of an agent that found another one running for its data folder.</summary>
+    public const int AlreadyRunningExitCode = 3;
+
     /// <returns>The process exit code.</returns>
     public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancel = default)
     {
         var home = options.Home;
-        SingleInstance instance;
+        SingleInstance? instance = null;
         AgentConfig config;
         Database database;
         string? listen;
@@ -52,8 +55,10 @@ public static class AgentHost
             or InvalidDataException or ArgumentException or System.Security.Cryptography.CryptographicException
             or Microsoft.Data.Sqlite.SqliteException)
         {
+            // Drops the lock and the pid file: no agent runs for this folder.
+            instance?.Dispose();
             await Console.Error.WriteLineAsync($"FATAL: {e.Message}").ConfigureAwait(false);
-            return e is AlreadyRunningException ? 3 : 1;
+            return e is AlreadyRunningException ? AlreadyRunningExitCode : 1;
         }
 
         using (instance)

@@ -22,7 +22,14 @@ internal sealed class AgentCommands
             return 0;
         }
         var home = connection.Home;
-        Directory.CreateDirectory(home.LogFolder);
+        try
+        {
+            Directory.CreateDirectory(home.LogFolder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return AgentConnection.Fail($"cannot create the data folder {home.Root} ({e.Message}); set MEESHKAN_HOME to a folder you can write", ExitCodes.Error);
+        }
         var logOffset = File.Exists(home.AgentLog) ? new FileInfo(home.AgentLog).Length : 0;
         using var child = SpawnDetached(home, listen);
         var clock = Stopwatch.StartNew();
@@ -40,15 +47,10 @@ internal sealed class AgentCommands
                 }
                 return 0;
             }
-            if (child.HasExited && !File.Exists(home.SocketPath))
+            // Exit code 3: another agent holds the lock (a concurrent start); keep polling for that one.
+            if (child.HasExited && child.ExitCode != AgentHost.AlreadyRunningExitCode)
             {
-                await Task.Delay(100);
-                if (await connection.TryStatusAsync(TimeSpan.FromSeconds(1)) is { } other)
-                {
-                    Console.WriteLine($"The agent is already running (pid {other.Pid}, data folder {other.DataFolder}).");
-                    return 0;
-                }
-                return AgentConnection.Fail($"the agent could not start:\n{LogTail(home.AgentLog, logOffset)}", ExitCodes.Error);
+                return AgentConnection.Fail(StartFailure(home.AgentLog, logOffset), ExitCodes.Error);
             }
             await Task.Delay(clock.Elapsed < TimeSpan.FromSeconds(1) ? 10 : 100);
         }
@@ -158,6 +160,14 @@ internal sealed class AgentCommands
         {
             return false;
         }
+    }
+
+    /// <summary>The agent's own one-line reason when it gave one (FATAL: ...), else the tail of its log.</summary>
+    private static string StartFailure(string log, long offset)
+    {
+        var tail = LogTail(log, offset);
+        var fatal = tail.Split('\n').Select(l => l.TrimStart()).LastOrDefault(l => l.StartsWith("FATAL: ", StringComparison.Ordinal));
+        return fatal is null ? $"the agent could not start:\n{tail}" : $"the agent could not start: {fatal["FATAL: ".Length..]}";
     }
 
     private static string LogTail(string log, long offset)
