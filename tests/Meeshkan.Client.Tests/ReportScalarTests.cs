@@ -185,4 +185,38 @@ public sealed class ReportScalarTests : ReporterTestBase
         Assert.That(Agent.StoredPoints, Is.EqualTo(1));
         Assert.That(() => reporter.NotifyAsync(""), Throws.ArgumentException);
     }
+
+    [Test]
+    public async Task After_dispose_flushing_returns_false_at_once()
+    {
+        var reporter = NewReporter();
+        reporter.ReportScalar("loss", 1);
+        await reporter.DisposeAsync();
+
+        var flush = reporter.FlushAsync();
+
+        Assert.That(await flush.WaitAsync(TimeSpan.FromSeconds(1)), Is.False);
+        Assert.That(Agent.StoredPoints, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task The_static_facade_reports_to_the_job_and_socket_named_by_the_environment()
+    {
+        Environment.SetEnvironmentVariable(ScalarReporterOptions.SocketVariable, Agent.SocketPath);
+        Environment.SetEnvironmentVariable(ScalarReporterOptions.JobIdVariable, JobId);
+        try
+        {
+            Scalars.Report("facade", 7);
+            Scalars.Report("a", 1, "b", 2);
+            Assert.That(await Scalars.FlushAsync(), Is.True);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ScalarReporterOptions.SocketVariable, null);
+            Environment.SetEnvironmentVariable(ScalarReporterOptions.JobIdVariable, null);
+        }
+
+        Assert.That(Scalars.Reporter.JobId, Is.EqualTo(JobId));
+        Assert.That(Agent.Points(JobId).Select(p => (p.Name, p.Value)), Is.EqualTo(new[] { ("facade", 7.0), ("a", 1.0), ("b", 2.0) }));
+    }
 }

@@ -411,9 +411,9 @@ public sealed class ScalarReporter : IAsyncDisposable
         var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
-            if (_closing && _pumpTask.IsCompleted)
+            if (_closing)
             {
-                return Task.FromResult(false);
+                return Task.FromResult(false); // disposed: the pump takes no more requests
             }
             _flushWaiters.Add(waiter);
         }
@@ -431,6 +431,10 @@ public sealed class ScalarReporter : IAsyncDisposable
             if (await FlushAsync().ConfigureAwait(false))
             {
                 return true;
+            }
+            if (Volatile.Read(ref _closing))
+            {
+                return false;
             }
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
             if (left <= TimeSpan.Zero)

@@ -28,4 +28,5 @@ await MeeshkanJob.RunAsync("scalar-throughput", null, async () =>
     Console.WriteLine($"caller:     {points / caller.TotalSeconds,14:N0} scalars/s ({caller.TotalNanoseconds / points:F1} ns each)");
     Console.WriteLine($"end to end: {points / endToEnd.TotalSeconds,14:N0} scalars/s ({endToEnd.TotalSeconds:F2} s until the agent stored all)");
     Console.WriteLine($"client CPU: {cpu.TotalNanoseconds / points,14:F1} ns per scalar, all threads (caller + pump + gRPC); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    Console.WriteLine($"GC:         gen0 {GC.CollectionCount(0)}, gen2 {GC.CollectionCount(2)}, paused {GC.GetTotalPauseDuration().TotalSeconds:F2} s, allocated {GC.GetTotalAllocatedBytes() / 1e6:N0} MB");
 });
