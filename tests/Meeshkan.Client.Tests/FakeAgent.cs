@@ -40,7 +40,7 @@ public sealed class FakeAgent : ReportService.ReportServiceBase, IAsyncDisposabl
 
     public long StoredPoints => Interlocked.Read(ref _storedPoints);
 
-    public static FakeAgent Create() => new(Path.Combine(Directory.CreateTempSubdirectory("mkc-").FullName, "agent.sock"));
+    public static FakeAgent Create() => new(Path.Combine(Directory.CreateTempSubdirectory("csdk-").FullName, "agent.sock"));
 
     public async Task<FakeAgent> StartAsync()
     {
