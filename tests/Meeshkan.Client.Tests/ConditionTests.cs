@@ -47,6 +47,29 @@ public sealed class ConditionTests : ReporterTestBase
     }
 
     [Test]
+    public async Task Every_report_is_checked_not_only_the_latest_and_pairs_of_one_call_together()
+    {
+        var reporter = NewReporter();
+        var seen = new List<(double Train, double Eval)>();
+        reporter.AddCondition("train loss", "eval loss", (train, eval) =>
+        {
+            seen.Add((train, eval));
+            return eval - train > 0.2;
+        });
+        for (var i = 0; i < 100; i++)
+        {
+            // Alone, "train loss" = 0.1 against the default 1 would meet it: the pair is checked together.
+            reporter.ReportScalar("train loss", 0.1, "eval loss", i == 50 ? 0.5 : 0.15);
+        }
+        await reporter.FlushAsync();
+
+        var met = Agent.Requests<ConditionMetRequest>("ReportConditionMet").Single();
+        Assert.That(met.Values["eval loss"], Is.EqualTo(0.5), "a spike in the middle of a send cycle is seen");
+        Assert.That(seen[0], Is.EqualTo((0.1, 0.15)));
+        Assert.That(seen, Has.Count.EqualTo(51), "checked at every report until met, then quiet");
+    }
+
+    [Test]
     public async Task A_condition_that_throws_is_skipped_with_one_warning()
     {
         var reporter = NewReporter();

@@ -60,8 +60,9 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
             }
             if (points.Count > 0)
             {
+                // Conditions see the points in order, before Build moves the latest values to the cycle's end.
+                Evaluate(conditions, points, jobId);
                 Build(points, jobId);
-                Evaluate(conditions, jobId);
             }
         }
         if (_pending.Count == 0 && _outbox.Count == 0 && !HasUnregistered(conditions, jobId))
@@ -134,32 +135,70 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
         }
     }
 
-    private void Evaluate(Condition[] conditions, string jobId)
+    /// <summary>
+    /// Checks each function condition whenever one of its scalars changes, walking the points in the order they
+    /// were reported; the pairs of one ReportScalar call (same timestamp) count as one change. A condition that
+    /// was met is not checked again for <see cref="ConditionQuiet"/>: the agent's cooldown would drop it anyway.
+    /// </summary>
+    private void Evaluate(Condition[] conditions, PointBuffer points, string jobId)
     {
-        foreach (var condition in conditions)
+        var now = Stopwatch.GetTimestamp();
+        var active = conditions.Where(c => c.EvaluatedByClient && !c.Rejected && _quietUntil.GetValueOrDefault(c.LocalId) <= now).ToList();
+        var names = points.Names;
+        var values = points.Values;
+        var stamps = points.Timestamps;
+        if (active.Count == 0)
         {
-            if (!condition.EvaluatedByClient || condition.Rejected || !condition.Names.Any(_reportedThisCycle.Contains))
+            // Build keeps the latest values per batch, without a dictionary write per point.
+            return;
+        }
+        var watched = active.SelectMany(c => c.Names).ToHashSet(StringComparer.Ordinal);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < points.Count; i++)
+        {
+            _latest[names[i]] = values[i];
+            if (watched.Contains(names[i]))
+            {
+                touched.Add(names[i]);
+            }
+            if (touched.Count == 0 || (i + 1 < points.Count && stamps[i + 1] == stamps[i]))
             {
                 continue;
             }
-            var values = condition.Values(_latest);
-            bool met;
-            try
+            for (var c = active.Count - 1; c >= 0; c--)
             {
-                met = condition.Function!(values);
+                var condition = active[c];
+                if (!condition.Names.Any(touched.Contains))
+                {
+                    continue;
+                }
+                var snapshot = condition.Values(_latest);
+                bool met;
+                try
+                {
+                    met = condition.Function!(snapshot);
+                }
+                catch (Exception error)
+                {
+                    reporter.Warnings.Once($"condition-error-{condition.LocalId}",
+                        $"condition '{condition.Description}' threw {error.GetType().Name}: {error.Message}; it is skipped while it fails");
+                    continue;
+                }
+                if (met)
+                {
+                    Queue(new OutboxItem.ConditionMet(jobId, condition, snapshot));
+                    _quietUntil[condition.LocalId] = now + (long)(ConditionQuiet.TotalSeconds * Stopwatch.Frequency);
+                    active.RemoveAt(c);
+                }
             }
-            catch (Exception error)
-            {
-                reporter.Warnings.Once($"condition-error-{condition.LocalId}",
-                    $"condition '{condition.Description}' threw {error.GetType().Name}: {error.Message}; it is skipped while it fails");
-                continue;
-            }
-            if (met)
-            {
-                Queue(new OutboxItem.ConditionMet(jobId, condition, values));
-            }
+            touched.Clear();
         }
     }
+
+    /// <summary>How long a met function condition is not checked again.</summary>
+    private static readonly TimeSpan ConditionQuiet = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<long, long> _quietUntil = [];
 
     private void Queue(OutboxItem item)
     {
