@@ -80,8 +80,9 @@ Task("Test")
             skipped += skip;
         }
     }
-    Information("");
-    Information($"{passed} passed, {failed} failed, {skipped} skipped");
+    // Plain text, alone on its line: CI reads it.
+    Console.WriteLine();
+    Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
     if (failed > 0 || failures.Count > 0)
     {
         throw new Exception("tests failed: " + string.Join("; ", failures));
