@@ -98,6 +98,7 @@ public static class AgentHost
                 o.MaxReceiveMessageSize = 64 * 1024 * 1024;
                 o.MaxSendMessageSize = 64 * 1024 * 1024;
                 o.EnableDetailedErrors = false;
+                o.Interceptors.Add<StoreErrorInterceptor>();
                 if (certificate is not null)
                 {
                     o.Interceptors.Add<RemoteAuthInterceptor>();

@@ -59,6 +59,10 @@ internal sealed class AgentConnection : IDisposable
         {
             return Fail(e.Message, ExitCodes.Usage);
         }
+        if (remote is null && PermissionProblem(home) is { } denied)
+        {
+            return Fail(denied, ExitCodes.Error);
+        }
         using var connection = new AgentConnection(home, remote);
         try
         {
@@ -81,6 +85,23 @@ internal sealed class AgentConnection : IDisposable
             return Fail(e.Message, ExitCodes.Usage);
         }
     }
+
+    /// <summary>
+    /// Why this user cannot reach the agent of <paramref name="home"/> (the folder is 0700 and the socket 0600, so only
+    /// their owner can), or null. Said plainly, so that it is not mistaken for "the agent is not running".
+    /// </summary>
+    private static string? PermissionProblem(MeeshkanHome home)
+    {
+        const int ReadExecute = 5, ReadWrite = 6; // R_OK | X_OK, R_OK | W_OK
+        var denied = Directory.Exists(home.Root) && Access(home.Root, ReadExecute) != 0 ? home.Root
+            : File.Exists(home.SocketPath) && Access(home.SocketPath, ReadWrite) != 0 ? home.SocketPath
+            : null;
+        return denied is null ? null
+            : $"permission denied on {denied}: only the user who owns the data folder can talk to its agent (set MEESHKAN_HOME to a folder of your own)";
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "access", SetLastError = true)]
+    private static extern int Access([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int mode);
 
     public static int Fail(string message, int code)
     {

@@ -33,6 +33,46 @@ internal static class CommandLine
         return args[0] == "submit" ? SeparateJobArguments(args) : args;
     }
 
+    /// <summary>
+    /// The position (1-based) of the first of the <paramref name="count"/> arguments that is not valid UTF-8, read from
+    /// the kernel's copy of argv: .NET has already replaced such bytes with U+FFFD in <c>args</c>, which would silently
+    /// change a job's name or arguments.
+    /// </summary>
+    public static int? FirstNonUtf8Argument(int count)
+    {
+        byte[] raw;
+        try
+        {
+            raw = File.ReadAllBytes("/proc/self/cmdline");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        var strict = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true);
+        var words = new List<byte[]>();
+        for (int start = 0, end; start < raw.Length; start = end + 1)
+        {
+            end = Array.IndexOf(raw, (byte)0, start);
+            end = end < 0 ? raw.Length : end;
+            words.Add(raw[start..end]);
+        }
+        // The user's words are the last `count` ones (before them: the program, or `dotnet` and the dll).
+        var first = words.Count - count;
+        for (var i = Math.Max(first, 0); i < words.Count; i++)
+        {
+            try
+            {
+                strict.GetCharCount(words[i]);
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                return i - first + 1;
+            }
+        }
+        return null;
+    }
+
     private static bool LooksLikeJob(string arg) =>
         arg.EndsWith(".py", StringComparison.Ordinal) || arg.EndsWith(".sh", StringComparison.Ordinal) || File.Exists(arg);
 

@@ -4,6 +4,12 @@ using Meeshkan.Cli.Commands;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
+if (CommandLine.FirstNonUtf8Argument(args.Length) is { } notText)
+{
+    Environment.ExitCode = AgentConnection.Fail(
+        $"argument {notText} is not valid UTF-8; names, commands and arguments are passed as UTF-8 text", ExitCodes.Usage);
+    return;
+}
 var arguments = CommandLine.Normalize(args);
 if (QuickCommands.Match(arguments) is { } quick)
 {

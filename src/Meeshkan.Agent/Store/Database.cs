@@ -36,8 +36,26 @@ public sealed class Database
         return connection;
     }
 
-    /// <summary>Creates or upgrades the schema, and makes the file readable by its owner only.</summary>
+    /// <summary>
+    /// Creates or upgrades the schema, and makes the file readable by its owner only. A damaged or locked file is an
+    /// <see cref="InvalidDataException"/> naming it; the file itself is left as it is.
+    /// </summary>
     public void Migrate()
+    {
+        try
+        {
+            MigrateFile();
+        }
+        catch (SqliteException e)
+        {
+            var what = e.SqliteErrorCode is 5 or 6 ? "is locked by another process" : "cannot be used";
+            throw new InvalidDataException(
+                $"the database {Path} {what} ({e.Message.TrimEnd('.')}); it was left as it is: " +
+                (e.SqliteErrorCode is 5 or 6 ? "close the other program and start again" : "move it aside to start with an empty queue"), e);
+        }
+    }
+
+    private void MigrateFile()
     {
         var existed = File.Exists(Path);
         using var connection = Open();

@@ -23,8 +23,8 @@ public sealed class ClientBufferingTests
             while not os.path.exists({{Py(stop)}}):
                 meeshkan.report_scalar("value", float(n))
                 n += 1
-                if n % 50 == 0:
-                    time.sleep(0.01)
+                if n % 5 == 0:
+                    time.sleep(0.01)  # a few hundred scalars a second, for as long as the test runs
             print("reported", n, "flushed", meeshkan.flush(300))
             """);
         var number = sandbox.Submit("reporter.py");
