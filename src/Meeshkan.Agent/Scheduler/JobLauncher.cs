@@ -18,10 +18,11 @@ public sealed record RunningJob(long Number, int Pid, long? StartTicks, Task<Job
 /// </summary>
 public sealed class JobLauncher(AgentOptions options)
 {
-    // $1 is the job folder, the rest is the job's argv. The status file is written atomically.
+    // $1 is the job folder, the rest is the job's argv. The status file is read only once this `sh` has exited, so
+    // the builtin echo (one small write) is enough; an `mv` for atomicity would cost a fork and an exec per job.
     private const string Wrapper =
         "d=$1; shift; \"$@\" >>\"$d/stdout\" 2>>\"$d/stderr\" </dev/null; c=$?; " +
-        "echo $c >\"$d/exit_code.tmp\" && mv -f \"$d/exit_code.tmp\" \"$d/exit_code\"; exit $c";
+        "echo $c >\"$d/exit_code\"; exit $c";
 
     public const string ExitCodeFile = "exit_code";
 

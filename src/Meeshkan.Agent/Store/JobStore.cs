@@ -11,6 +11,12 @@ public sealed class JobStore(Database database, TimeProvider time)
         "number, id, name, state, command, working_directory, environment, report_interval, created_at, started_at, " +
         "finished_at, exit_code, failure_reason, external, pid, pid_start_ticks, output_directory";
 
+    // The submitter's environment (often kilobytes of JSON) is read only by the launcher, through NextQueued: every
+    // other query returns Environment = null, so that `list` over 10,000 jobs does not parse 10,000 environments.
+    private const string ColumnsWithoutEnvironment =
+        "number, id, name, state, command, working_directory, NULL, report_interval, created_at, started_at, " +
+        "finished_at, exit_code, failure_reason, external, pid, pid_start_ticks, output_directory";
+
     /// <summary>A job about to be queued; the store gives it its number and output folder.</summary>
     public sealed record NewJob(string Name, IReadOnlyList<string> Command, string WorkingDirectory,
         IReadOnlyDictionary<string, string>? Environment, int ReportIntervalSeconds, bool External = false, int? Pid = null);
@@ -74,16 +80,16 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>The first job (lowest number) whose name matches a SQLite GLOB pattern.</summary>
     public JobRecord? FirstByNameGlob(string pattern) => QueryOne("WHERE name GLOB $v ORDER BY number LIMIT 1", pattern);
 
-    /// <summary>The oldest queued job: the next to run.</summary>
-    public JobRecord? NextQueued() => QueryOne($"WHERE state = {(int)JobState.Queued} ORDER BY number LIMIT 1", null);
+    /// <summary>The oldest queued job, with its environment: the next to run.</summary>
+    public JobRecord? NextQueued() => QueryOne($"WHERE state = {(int)JobState.Queued} ORDER BY number LIMIT 1", null, Columns);
 
     /// <summary>Jobs, oldest first; only the given states when any; the latest <paramref name="limit"/> when positive.</summary>
     public IReadOnlyList<JobRecord> List(IReadOnlyCollection<JobState>? states = null, int limit = 0)
     {
         var where = states is { Count: > 0 } ? $"WHERE state IN ({string.Join(',', states.Select(s => (int)s))})" : "";
         var sql = limit > 0
-            ? $"SELECT * FROM (SELECT {Columns} FROM jobs {where} ORDER BY number DESC LIMIT {limit}) ORDER BY number"
-            : $"SELECT {Columns} FROM jobs {where} ORDER BY number";
+            ? $"SELECT * FROM (SELECT {ColumnsWithoutEnvironment} FROM jobs {where} ORDER BY number DESC LIMIT {limit}) ORDER BY number"
+            : $"SELECT {ColumnsWithoutEnvironment} FROM jobs {where} ORDER BY number";
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -174,11 +180,11 @@ public sealed class JobStore(Database database, TimeProvider time)
         return ended;
     }
 
-    private JobRecord? QueryOne(string where, object? value)
+    private JobRecord? QueryOne(string where, object? value, string columns = ColumnsWithoutEnvironment)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM jobs {where}";
+        command.CommandText = $"SELECT {columns} FROM jobs {where}";
         if (value is not null)
         {
             command.Parameters.AddWithValue("$v", value);
