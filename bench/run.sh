@@ -29,6 +29,8 @@ dotnet build bench/Meeshkan.Bench/Meeshkan.Bench.csproj -c "$configuration" -o "
 # Short: the agents' socket paths live under it (Unix allows 107 bytes).
 work=$(mktemp -d /tmp/mkb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+echo "Python report_scalar cost (bench/python_report_scalar.py)"
+/usr/bin/python3 bench/python_report_scalar.py | tee "$work/python.txt"
 dotnet "$out/runner/Meeshkan.Bench.dll" --meeshkan "$out/meeshkan/meeshkan" --hello "$out/hello/HelloWorld" \
-  --work "$work" --out docs/benchmarks.md --notes bench/notes.md \
+  --work "$work" --out docs/benchmarks.md --notes bench/notes.md --python-results "$work/python.txt" \
   --build "$configuration, $rid, ReadyToRun, framework-dependent (dotnet publish -p:PublishReadyToRun=true)" "$@"

@@ -58,6 +58,15 @@ internal sealed class Report(Options options)
         text.AppendLine("## Samples");
         text.AppendLine();
         text.Append(_series);
+        if (options.PythonResults is { } python && File.Exists(python))
+        {
+            text.AppendLine();
+            text.AppendLine("## Python `report_scalar` on the training thread (bench/python_report_scalar.py)");
+            text.AppendLine();
+            text.AppendLine("```");
+            text.Append(File.ReadAllText(python));
+            text.AppendLine("```");
+        }
         if (options.Notes is { } notes && File.Exists(notes))
         {
             text.AppendLine();
