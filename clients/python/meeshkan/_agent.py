@@ -17,9 +17,9 @@ from . import _log
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Codes after which the same request may succeed later: keep it and retry.
-TRANSIENT_CODES = frozenset(
-    {"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED", "CANCELLED"}
-)
+# RESOURCE_EXHAUSTED is not here: the agent uses it to refuse a batch over a limit (too many distinct names), and
+# retrying that forever would hold back every later scalar under a wrong "not reachable" warning.
+TRANSIENT_CODES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED", "CANCELLED"})
 
 
 def job_id_from_env() -> str | None:

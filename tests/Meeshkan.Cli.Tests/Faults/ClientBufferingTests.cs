@@ -33,8 +33,7 @@ public sealed class ClientBufferingTests
 
         FaultKit.Restart(sandbox);
         WaitForMorePoints(sandbox, number, FaultKit.History(sandbox, number, "value").Count);
-        sandbox.Ok("stop");
-        FaultCounts.Fault();
+        FaultKit.Stop(sandbox);
         Thread.Sleep(1500); // the client reports into its buffer meanwhile
         sandbox.Start();
         WaitForMorePoints(sandbox, number, FaultKit.History(sandbox, number, "value").Count);
@@ -80,6 +79,31 @@ public sealed class ClientBufferingTests
         // The example reports exp(-step / 50) for steps 0..199 (examples/dotnet/ReportExample/Program.cs).
         var expected = Enumerable.Range(0, 200).Select(step => Math.Exp(-step / 50.0)).ToList();
         AssertExactly(FaultKit.History(sandbox, number, "train loss"), expected, "c#");
+    }
+
+    [Test]
+    public void Python_client_says_when_the_agent_refuses_a_batch_and_keeps_reporting()
+    {
+        using var sandbox = new MeeshkanSandbox();
+        sandbox.Start();
+        // One batch with more distinct names than a job may have: refused (RESOURCE_EXHAUSTED), which is not the
+        // agent being away; later scalars must still arrive.
+        sandbox.WriteFile("names.py", """
+            import meeshkan
+            for i in range(10_001):
+                meeshkan.report_scalar(f"n{i}", 1.0)
+            print("first", meeshkan.flush(60))
+            meeshkan.report_scalar("after", 2.0)
+            print("second", meeshkan.flush(60))
+            """);
+        var number = sandbox.Submit("names.py");
+        sandbox.WaitForEnd(number, 300);
+        var logs = sandbox.Run("logs", number.ToString());
+        FaultCounts.BadInput();
+        Assert.That(logs.Stdout, Does.Contain("second True"), logs.ToString());
+        Assert.That(logs.Stderr, Does.Contain("10000 distinct scalar names").And.Not.Contain("not reachable"), "the refusal is named as such");
+        Assert.That(FaultKit.History(sandbox, number, "after").Select(p => p.Value), Is.EqualTo(new[] { 2.0 }));
+        FaultCounts.Checked();
     }
 
     private static void AssertExactly(List<(long Step, double Value)> history, List<double> expected, string client)

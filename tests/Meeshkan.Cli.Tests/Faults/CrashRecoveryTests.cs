@@ -7,17 +7,16 @@ namespace Meeshkan.Cli.Tests.Faults;
 [TestFixture]
 public sealed class CrashRecoveryTests
 {
-    private const int Lines = 30_000;
-
     [Test]
     public void Kill_9_of_the_agent_while_a_job_writes_loses_no_log_byte()
     {
         using var sandbox = new MeeshkanSandbox();
         sandbox.Start();
-        // Writes steadily for a few seconds: a pause every 1000 lines.
+        var release = Path.Combine(sandbox.WorkDir, "release");
+        // Writes steadily until released, then says how many lines it wrote.
         sandbox.WriteFile("writer.sh",
-            $"i=0; while [ $i -lt {Lines} ]; do echo \"line $i\"; if [ $((i % 100)) = 0 ]; then echo \"err $i\" >&2; fi; " +
-            "if [ $((i % 1000)) = 0 ]; then sleep 0.2; fi; i=$((i+1)); done\n");
+            $"i=0; while [ ! -f {release} ]; do echo \"line $i\"; if [ $((i % 100)) = 0 ]; then echo \"err $i\" >&2; sleep 0.02; fi; " +
+            "i=$((i+1)); done; echo \"total $i\"\n");
         var number = sandbox.Submit("writer.sh");
         var queued = sandbox.Submit("echo", "after");
         var job = sandbox.WaitForState(number, TimeSpan.FromSeconds(60), "RUNNING");
@@ -30,13 +29,21 @@ public sealed class CrashRecoveryTests
         sandbox.Start();
         FaultKit.KillAgent(sandbox);
         sandbox.Start();
+        var size = new FileInfo(stdoutPath).Length;
+        FaultKit.WaitFor(() => new FileInfo(stdoutPath).Length > size, "the job still writes");
+        File.WriteAllText(release, "");
 
         var ended = sandbox.WaitForEnd(number, 300);
         Assert.That(ended.State, Is.EqualTo("FINISHED"));
         Assert.That(ended.ExitCode, Is.EqualTo(0));
+        var logs = FaultKit.Shell(sandbox, $"\"$MK\" logs {number}");
+        Assert.That(logs.ExitCode, Is.Zero);
+        var text = Encoding.ASCII.GetString(logs.Stdout);
+        var lines = int.Parse(text[(text.LastIndexOf("total ", StringComparison.Ordinal) + 6)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(lines, Is.GreaterThan(100));
         var expectedOut = new StringBuilder();
         var expectedErr = new StringBuilder();
-        for (var i = 0; i < Lines; i++)
+        for (var i = 0; i < lines; i++)
         {
             expectedOut.Append("line ").Append(i).Append('\n');
             if (i % 100 == 0)
@@ -44,8 +51,7 @@ public sealed class CrashRecoveryTests
                 expectedErr.Append("err ").Append(i).Append('\n');
             }
         }
-        var logs = FaultKit.Shell(sandbox, $"\"$MK\" logs {number}");
-        Assert.That(logs.ExitCode, Is.Zero);
+        expectedOut.Append("total ").Append(lines).Append('\n');
         CompareBytes(logs.Stdout, Encoding.ASCII.GetBytes(expectedOut.ToString()), "stdout");
         var stderr = Encoding.ASCII.GetString(logs.Stderr);
         var expectedErrText = expectedErr.ToString();
@@ -68,8 +74,7 @@ public sealed class CrashRecoveryTests
         }
         else
         {
-            sandbox.Ok("stop");
-            FaultCounts.Fault();
+            FaultKit.Stop(sandbox);
         }
         // The job's parent dies before it can write the status, and nothing is left to read.
         KillGroup(job.Pid);

@@ -22,11 +22,22 @@ public static class FaultKit
         FaultCounts.Fault();
     }
 
+    /// <summary>`meeshkan stop`, and waits until the agent's process is gone (on a loaded machine that can outlast stop's own wait).</summary>
+    public static void Stop(MeeshkanSandbox sandbox)
+    {
+        var pid = sandbox.AgentPid;
+        sandbox.Ok("stop");
+        FaultCounts.Fault();
+        if (pid is { } agent)
+        {
+            WaitFor(() => !Alive(agent), "the stopped agent exits");
+        }
+    }
+
     /// <summary>`meeshkan stop` then `meeshkan start`.</summary>
     public static void Restart(MeeshkanSandbox sandbox)
     {
-        sandbox.Ok("stop");
-        FaultCounts.Fault();
+        Stop(sandbox);
         sandbox.Start();
     }
 

@@ -58,7 +58,7 @@ public sealed class FileFaultTests
         using var sandbox = new MeeshkanSandbox();
         sandbox.Start();
         sandbox.Submit("true");
-        sandbox.Ok("stop");
+        FaultKit.Stop(sandbox);
         var database = Path.Combine(sandbox.Home, "meeshkan.db");
         var bytes = File.ReadAllBytes(database);
         // Keep the header, damage every page after it.
