@@ -19,7 +19,10 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 # Codes after which the same request may succeed later: keep it and retry.
 # RESOURCE_EXHAUSTED is not here: the agent uses it to refuse a batch over a limit (too many distinct names), and
 # retrying that forever would hold back every later scalar under a wrong "not reachable" warning.
-TRANSIENT_CODES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED", "CANCELLED"})
+# INTERNAL and UNKNOWN are what a call cut off by a stopping or killed agent can end with (a reset HTTP/2
+# stream); a retried batch keeps its sequence number, so the agent never stores it twice.
+TRANSIENT_CODES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED", "CANCELLED", "INTERNAL", "UNKNOWN",
+                             "DATA_LOSS"})
 
 
 def job_id_from_env() -> str | None:

@@ -37,8 +37,12 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
     public long DroppedPoints => Interlocked.Read(ref _droppedPoints);
 
     /// <summary>Codes after which the same request may succeed later: keep it and retry.</summary>
+    // Internal and Unknown are what a call cut off by a stopping or killed agent often ends with (a reset
+    // HTTP/2 stream): retried like Unavailable, so that no scalar is lost across a restart. A retried batch
+    // keeps its sequence number, so the agent never stores it twice.
     public static bool IsTransient(StatusCode code) =>
-        code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted or StatusCode.Cancelled;
+        code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted or StatusCode.Cancelled
+            or StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss;
 
     /// <summary>One cycle. False when something is left waiting for an unreachable agent.</summary>
     public async Task<bool> CycleAsync(List<OutboxItem> events, PointBuffer points, string? jobId, Condition[] conditions, bool force)
