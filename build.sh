@@ -5,7 +5,7 @@ cd "$(dirname "$0")"
 
 # Debian packages the tests and jobs need (Debian's Python is the one with grpcio; see README).
 packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc python3-pytest
-          python3-aiosmtpd task-spooler python3-torch python3-sklearn fonts-dejavu-core)
+          python3-aiosmtpd task-spooler python3-torch python3-sklearn fonts-dejavu-core time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
