@@ -1,0 +1,48 @@
+using Meeshkan.Agent.Tests.Conditions;
+using Meeshkan.V1;
+
+namespace Meeshkan.Agent.Tests.Storage;
+
+/// <summary>Chunks written in place: every point comes back from History with its step, value and time.</summary>
+public sealed class ScalarStorageTests
+{
+    [Test]
+    public void History_returns_auto_numbered_and_explicit_steps_exactly()
+    {
+        using var bed = new ConditionTestBed();
+        var auto = new ScalarBatch { JobId = bed.Job.Id, Names = { "loss" } };
+        for (var i = 0; i < 3; i++)
+        {
+            auto.NameIndex.Add(0);
+            auto.Values.Add(i == 1 ? double.NaN : i * 0.5);
+            auto.WallTimeUs.Add(1_000_000 + i);
+        }
+        bed.Scalars.Append(bed.Job.Number, auto, 5);
+        bed.Scalars.Append(bed.Job.Number, auto, 5); // no client id: stored again, numbered on
+
+        var stepped = new ScalarBatch { JobId = bed.Job.Id, Names = { "acc", "lr" } };
+        long[] steps = [10, 20, 21, 5];
+        for (var i = 0; i < steps.Length; i++)
+        {
+            stepped.NameIndex.Add(0);
+            stepped.Values.Add(double.PositiveInfinity - i);
+            stepped.Steps.Add(steps[i]);
+        }
+        stepped.NameIndex.Add(1);
+        stepped.Values.Add(0.1);
+        stepped.Steps.Add(7);
+        bed.Scalars.Append(bed.Job.Number, stepped, 42);
+
+        var loss = bed.Scalars.History(bed.Job.Number, "loss")!;
+        Assert.That(loss.Select(p => p.Step), Is.EqualTo(new long[] { 0, 1, 2, 3, 4, 5 }));
+        Assert.That(loss.Select(p => p.Value), Is.EqualTo(new[] { 0, double.NaN, 1, 0, double.NaN, 1 }));
+        Assert.That(loss.Select(p => p.WallTimeUs), Is.EqualTo(new long[] { 1_000_000, 1_000_001, 1_000_002, 1_000_000, 1_000_001, 1_000_002 }));
+
+        var acc = bed.Scalars.History(bed.Job.Number, "acc")!;
+        Assert.That(acc.Select(p => p.Step), Is.EqualTo(steps));
+        Assert.That(acc.Select(p => p.WallTimeUs), Is.All.EqualTo(42));
+        Assert.That(bed.Scalars.History(bed.Job.Number, "lr")!.Single().Step, Is.EqualTo(7));
+        Assert.That(bed.Scalars.History(bed.Job.Number, "missing"), Is.Null);
+        Assert.That(bed.Scalars.Latest(bed.Job.Number).Single(s => s.Name == "loss").Count, Is.EqualTo(6));
+    }
+}
