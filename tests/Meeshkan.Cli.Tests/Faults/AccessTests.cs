@@ -40,13 +40,19 @@ public sealed class AccessTests
         sandbox.WaitForState(number, TimeSpan.FromSeconds(60), "RUNNING");
         var user = $"mkf{Environment.ProcessId % 100000}";
         Run("useradd", "--no-create-home", "--shell", "/bin/sh", user);
+        // The build output may sit under a folder only root can enter (a private clone): give the other user
+        // its own copy of the same `meeshkan`, as it would have its own install.
+        var copy = Directory.CreateTempSubdirectory("mkcli-").FullName;
+        Run("cp", "-r", Path.GetDirectoryName(MeeshkanSandbox.Executable)! + "/.", copy);
+        Run("chmod", "-R", "a+rX", copy);
+        var executable = Path.Combine(copy, Path.GetFileName(MeeshkanSandbox.Executable));
         FaultCounts.Fault();
         try
         {
             // Through the CLI: no job list, no cancel, a non-zero exit.
             foreach (var command in new[] { "list", "cancel -y 1", "status" })
             {
-                var result = Run("runuser", ["-u", user, "--", "env", $"MEESHKAN_HOME={sandbox.Home}", MeeshkanSandbox.Executable, .. command.Split(' ')]);
+                var result = Run("runuser", ["-u", user, "--", "env", $"MEESHKAN_HOME={sandbox.Home}", executable, .. command.Split(' ')]);
                 Assert.That(result.ExitCode, Is.Not.Zero, $"{command} as {user}: {result}");
                 Assert.That(result.Stdout, Does.Not.Contain("sleep"), "no job is shown");
                 FaultKit.AssertOneLine(result.Stderr, command);
@@ -59,7 +65,7 @@ public sealed class AccessTests
             FaultCounts.Fault();
             Assert.That(ConnectAs(user, sandbox.SocketPath), Does.Contain("PermissionError"));
             Assert.That(ReadAs(user, Path.Combine(sandbox.Home, "meeshkan.db")), Does.Contain("PermissionError"));
-            var list = Run("runuser", "-u", user, "--", "env", $"MEESHKAN_HOME={sandbox.Home}", MeeshkanSandbox.Executable, "list");
+            var list = Run("runuser", "-u", user, "--", "env", $"MEESHKAN_HOME={sandbox.Home}", executable, "list");
             Assert.That(list.ExitCode, Is.Not.Zero, list.ToString());
             Assert.That(list.Stderr, Does.Contain($"permission denied on {sandbox.SocketPath}"));
             FaultCounts.Checked(3);
@@ -68,6 +74,7 @@ public sealed class AccessTests
         {
             File.SetUnixFileMode(sandbox.Home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Run("userdel", user);
+            Directory.Delete(copy, recursive: true);
         }
         // The owner still can, and the job was not touched.
         Assert.That(FaultKit.Job(sandbox, number).State, Is.EqualTo("RUNNING"));
