@@ -16,17 +16,11 @@ public sealed class ScalarChartRenderer(ScalarStore scalars) : IChartRenderer
         var series = new List<ChartSeries>(wanted.Count);
         foreach (var name in wanted)
         {
-            if (scalars.History(jobNumber, name) is not { Count: > 0 } points)
+            if (scalars.Overview(jobNumber, name, Downsampler.DefaultPoints) is not { Steps.Length: > 0 } overview)
             {
                 continue;
             }
-            var steps = new double[points.Count];
-            var values = new double[points.Count];
-            for (var i = 0; i < points.Count; i++)
-            {
-                steps[i] = points[i].Step;
-                values[i] = points[i].Value;
-            }
+            var (steps, values) = overview;
             series.Add(new ChartSeries(name, steps, values));
         }
         return series;

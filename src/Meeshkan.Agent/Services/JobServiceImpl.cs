@@ -121,9 +121,11 @@ public sealed class JobServiceImpl(
         {
             foreach (var summary in response.Scalars)
             {
-                var points = scalars.History(job.Number, summary.Name) ?? [];
-                var (_, trend) = Charts.Downsampler.Lttb(points.Select(p => (double)p.Step).ToList(), points.Select(p => p.Value).ToList(), Math.Min(request.TrendPoints, 200));
-                summary.Trend.AddRange(trend);
+                var points = Math.Min(request.TrendPoints, 200);
+                if (scalars.Overview(job.Number, summary.Name, points) is { } overview)
+                {
+                    summary.Trend.AddRange(Charts.Downsampler.Lttb(overview.Steps, overview.Values, points).Y);
+                }
             }
         }
         if (!string.IsNullOrEmpty(request.HistoryName))

@@ -203,6 +203,90 @@ public sealed class ScalarStore(Database database)
         return points;
     }
 
+    /// <summary>
+    /// One scalar's shape in bounded memory, for charts and trend lines: with more than two points a bucket,
+    /// each run of consecutive points is reduced to its lowest and highest (in the order they came), so spikes
+    /// survive. Null when the job has no such scalar. NaN points are left out.
+    /// </summary>
+    public (double[] Steps, double[] Values)? Overview(long jobNumber, string name, int buckets)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT n.count, c.steps, c.vals, c.first_step FROM scalar_names n LEFT JOIN scalar_chunks c ON c.name_id = n.id " +
+            "WHERE n.job_number = $job AND n.name = $name ORDER BY c.rowid";
+        command.Parameters.AddWithValue("$job", jobNumber);
+        command.Parameters.AddWithValue("$name", name);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        var count = reader.GetInt64(0);
+        var per = Math.Max(1, (long)Math.Ceiling(count / (double)Math.Max(1, buckets)));
+        var outSteps = new List<double>((int)Math.Min(count, 2L * buckets + 2));
+        var outValues = new List<double>(outSteps.Capacity);
+        long seen = 0;
+        (long Step, double Value, long At) low = default, high = default;
+        var any = false;
+        void Flush()
+        {
+            if (!any)
+            {
+                return;
+            }
+            var (first, second) = low.At <= high.At ? (low, high) : (high, low);
+            outSteps.Add(first.Step);
+            outValues.Add(first.Value);
+            if (second.At != first.At)
+            {
+                outSteps.Add(second.Step);
+                outValues.Add(second.Value);
+            }
+            any = false;
+        }
+        do
+        {
+            if (reader.IsDBNull(2))
+            {
+                continue;
+            }
+            var stepBytes = (byte[])reader[1];
+            var steps = MemoryMarshal.Cast<byte, long>(stepBytes);
+            var values = MemoryMarshal.Cast<byte, double>((byte[])reader[2]);
+            var firstStep = reader.GetInt64(3);
+            for (var i = 0; i < values.Length; i++, seen++)
+            {
+                if (seen % per == 0)
+                {
+                    Flush();
+                }
+                var value = values[i];
+                if (double.IsNaN(value))
+                {
+                    continue;
+                }
+                var point = (steps.IsEmpty ? firstStep + i : steps[i], value, seen);
+                if (!any)
+                {
+                    low = high = point;
+                    any = true;
+                }
+                else if (value < low.Value)
+                {
+                    low = point;
+                }
+                else if (value > high.Value)
+                {
+                    high = point;
+                }
+            }
+        }
+        while (reader.Read());
+        Flush();
+        return (outSteps.ToArray(), outValues.ToArray());
+    }
+
     /// <summary>Every condition firing recorded for a job, oldest first.</summary>
     public IReadOnlyList<ConditionEvent> ConditionEvents(long jobNumber)
     {

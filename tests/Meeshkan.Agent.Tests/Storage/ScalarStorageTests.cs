@@ -45,4 +45,29 @@ public sealed class ScalarStorageTests
         Assert.That(bed.Scalars.History(bed.Job.Number, "missing"), Is.Null);
         Assert.That(bed.Scalars.Latest(bed.Job.Number).Single(s => s.Name == "loss").Count, Is.EqualTo(6));
     }
+
+    [Test]
+    public void Overview_keeps_a_long_history_in_bounded_size_with_its_spikes()
+    {
+        using var bed = new ConditionTestBed();
+        for (var chunk = 0; chunk < 20; chunk++)
+        {
+            var batch = new ScalarBatch { JobId = bed.Job.Id, Names = { "loss" } };
+            for (var i = 0; i < 10_000; i++)
+            {
+                var step = chunk * 10_000 + i;
+                batch.NameIndex.Add(0);
+                batch.Values.Add(step == 123_457 ? 50.0 : step == 7 ? double.NaN : 1.0 / (1 + step));
+            }
+            bed.Scalars.Append(bed.Job.Number, batch, 1);
+        }
+
+        var (steps, values) = bed.Scalars.Overview(bed.Job.Number, "loss", 1000)!.Value;
+        Assert.That(values, Has.Length.InRange(1000, 2000), "at most two points a bucket");
+        Assert.That(values.Max(), Is.EqualTo(50.0), "the spike survives");
+        Assert.That(steps[Array.IndexOf(values, 50.0)], Is.EqualTo(123_457));
+        Assert.That(values, Has.None.NaN);
+        Assert.That(steps, Is.Ordered, "in step order");
+        Assert.That(bed.Scalars.Overview(bed.Job.Number, "missing", 10), Is.Null);
+    }
 }
