@@ -148,11 +148,12 @@ Task("Demo")
 });
 
 Task("Bench")
-    .Description("Runs the benchmarks in bench/ and writes docs/benchmarks.md.")
+    .Description("Runs the benchmarks in bench/ and writes docs/benchmarks.md and docs/benchmarks-scalars.md.")
     .IsDependentOn("Build")
     .Does(() =>
 {
     Run("bash", "bench/run.sh " + configuration);
+    Run("bash", "bench/scalars/run.sh " + configuration);
 });
 
 void Run(string tool, string args, IDictionary<string, string> env = null)
