@@ -175,45 +175,29 @@ public sealed class ScalarStore(Database database)
     /// <summary>Every point of one scalar, in the order reported; null when the job has no such scalar.</summary>
     public IReadOnlyList<ScalarPoint>? History(long jobNumber, string name)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT c.steps, c.vals, c.wall_times, c.first_step FROM scalar_names n LEFT JOIN scalar_chunks c ON c.name_id = n.id " +
-            "WHERE n.job_number = $job AND n.name = $name ORDER BY c.rowid";
-        command.Parameters.AddWithValue("$job", jobNumber);
-        command.Parameters.AddWithValue("$name", name);
-        using var reader = command.ExecuteReader();
         List<ScalarPoint>? points = null;
-        while (reader.Read())
+        var count = VisitChunks(jobNumber, name, (steps, values, times, firstStep) =>
         {
-            points ??= [];
-            if (reader.IsDBNull(0))
-            {
-                continue;
-            }
-            var steps = MemoryMarshal.Cast<byte, long>((byte[])reader[0]);
-            var values = MemoryMarshal.Cast<byte, double>((byte[])reader[1]);
-            var times = MemoryMarshal.Cast<byte, long>((byte[])reader[2]);
-            var firstStep = reader.GetInt64(3);
             for (var i = 0; i < values.Length; i++)
             {
-                points.Add(new ScalarPoint { Step = steps.IsEmpty ? firstStep + i : steps[i], Value = values[i], WallTimeUs = times[i] });
+                points!.Add(new ScalarPoint { Step = steps.IsEmpty ? firstStep + i : steps[i], Value = values[i], WallTimeUs = times[i] });
             }
-        }
-        return points;
+        }, total => points = new List<ScalarPoint>((int)Math.Min(total, int.MaxValue / 2)));
+        return count is null ? null : points;
     }
 
+    private delegate void ChunkVisitor(ReadOnlySpan<long> steps, ReadOnlySpan<double> values, ReadOnlySpan<long> wallTimes, long firstStep);
+
     /// <summary>
-    /// One scalar's shape in bounded memory, for charts and trend lines: with more than two points a bucket,
-    /// each run of consecutive points is reduced to its lowest and highest (in the order they came), so spikes
-    /// survive. Null when the job has no such scalar. NaN points are left out.
+    /// Decodes one scalar's chunks in the order they were stored. <paramref name="begin"/> gets the point count first.
+    /// Returns that count, or null when the job has no such scalar. An empty steps blob means consecutive steps from first_step.
     /// </summary>
-    public (double[] Steps, double[] Values)? Overview(long jobNumber, string name, int buckets)
+    private long? VisitChunks(long jobNumber, string name, ChunkVisitor visit, Action<long> begin)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "SELECT n.count, c.steps, c.vals, c.first_step FROM scalar_names n LEFT JOIN scalar_chunks c ON c.name_id = n.id " +
+            "SELECT n.count, c.steps, c.vals, c.wall_times, c.first_step FROM scalar_names n LEFT JOIN scalar_chunks c ON c.name_id = n.id " +
             "WHERE n.job_number = $job AND n.name = $name ORDER BY c.rowid";
         command.Parameters.AddWithValue("$job", jobNumber);
         command.Parameters.AddWithValue("$name", name);
@@ -223,10 +207,30 @@ public sealed class ScalarStore(Database database)
             return null;
         }
         var count = reader.GetInt64(0);
-        var per = Math.Max(1, (long)Math.Ceiling(count / (double)Math.Max(1, buckets)));
-        var outSteps = new List<double>((int)Math.Min(count, 2L * buckets + 2));
-        var outValues = new List<double>(outSteps.Capacity);
-        long seen = 0;
+        begin(count);
+        do
+        {
+            if (reader.IsDBNull(2))
+            {
+                continue;
+            }
+            visit(MemoryMarshal.Cast<byte, long>((byte[])reader[1]), MemoryMarshal.Cast<byte, double>((byte[])reader[2]),
+                MemoryMarshal.Cast<byte, long>((byte[])reader[3]), reader.GetInt64(4));
+        }
+        while (reader.Read());
+        return count;
+    }
+
+    /// <summary>
+    /// One scalar's shape in bounded memory, for charts and trend lines: with more than two points a bucket,
+    /// each run of consecutive points is reduced to its lowest and highest (in the order they came), so spikes
+    /// survive. Null when the job has no such scalar. NaN points are left out.
+    /// </summary>
+    public (double[] Steps, double[] Values)? Overview(long jobNumber, string name, int buckets)
+    {
+        long per = 1, seen = 0;
+        var outSteps = new List<double>();
+        var outValues = new List<double>();
         (long Step, double Value, long At) low = default, high = default;
         var any = false;
         void Flush()
@@ -245,16 +249,8 @@ public sealed class ScalarStore(Database database)
             }
             any = false;
         }
-        do
+        var count = VisitChunks(jobNumber, name, (steps, values, _, firstStep) =>
         {
-            if (reader.IsDBNull(2))
-            {
-                continue;
-            }
-            var stepBytes = (byte[])reader[1];
-            var steps = MemoryMarshal.Cast<byte, long>(stepBytes);
-            var values = MemoryMarshal.Cast<byte, double>((byte[])reader[2]);
-            var firstStep = reader.GetInt64(3);
             for (var i = 0; i < values.Length; i++, seen++)
             {
                 if (seen % per == 0)
@@ -281,8 +277,11 @@ public sealed class ScalarStore(Database database)
                     high = point;
                 }
             }
+        }, total => per = Math.Max(1, (long)Math.Ceiling(total / (double)Math.Max(1, buckets))));
+        if (count is null)
+        {
+            return null;
         }
-        while (reader.Read());
         Flush();
         return (outSteps.ToArray(), outValues.ToArray());
     }
