@@ -11,7 +11,7 @@ namespace Meeshkan.Agent.Services;
 
 /// <summary>The JobService: thin glue between the wire and the store, the scheduler and the log streamer.</summary>
 public sealed class JobServiceImpl(
-    AgentOptions options, AgentConfig config, JobStore jobs, NotificationStore notifications, ScalarStore scalars,
+    AgentOptions options, AgentConfig config, JobStore jobs, NotificationStore notifications, ScalarStore scalars, ConditionStore conditionStore,
     JobScheduler scheduler, JobResolver resolver, LogStreamer logs, PythonCheck pythonCheck, AgentClock clock,
     IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
     : JobService.JobServiceBase
@@ -134,7 +134,7 @@ public sealed class JobServiceImpl(
                 ?? throw new RpcException(new Status(StatusCode.NotFound,
                     $"job {job.Number} has no scalar named '{JobResolver.Printable(request.HistoryName)}'; `meeshkan report {job.Number}` lists its scalars")));
         }
-        response.ConditionEvents.AddRange(scalars.ConditionEvents(job.Number));
+        response.ConditionEvents.AddRange(conditionStore.ConditionEvents(job.Number));
         return Task.FromResult(response);
     }
 

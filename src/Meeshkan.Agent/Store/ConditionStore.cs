@@ -1,4 +1,6 @@
+using Google.Protobuf.WellKnownTypes;
 using System.Text.Json;
+using Meeshkan.V1;
 
 namespace Meeshkan.Agent.Store;
 
@@ -63,7 +65,7 @@ public sealed class ConditionStore(Database database)
             insert.Parameters.AddWithValue("$id", conditionId);
             insert.Parameters.AddWithValue("$job", jobNumber);
             insert.Parameters.AddWithValue("$time", time.ToUnixTimeMilliseconds());
-            insert.Parameters.AddWithValue("$vals", JsonSerializer.Serialize(values, ScalarStore.ConditionJson));
+            insert.Parameters.AddWithValue("$vals", JsonSerializer.Serialize(values, ValuesJson));
             insert.ExecuteNonQuery();
         }
         using (var update = connection.CreateCommand())
@@ -76,4 +78,38 @@ public sealed class ConditionStore(Database database)
         }
         transaction.Commit();
     }
+
+    /// <summary>Every condition firing recorded for a job, oldest first.</summary>
+    public IReadOnlyList<ConditionEvent> ConditionEvents(long jobNumber)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT e.condition_id, c.description, e.time, e.vals FROM condition_events e JOIN conditions c ON c.id = e.condition_id " +
+            "WHERE e.job_number = $job ORDER BY e.id";
+        command.Parameters.AddWithValue("$job", jobNumber);
+        using var reader = command.ExecuteReader();
+        var events = new List<ConditionEvent>();
+        while (reader.Read())
+        {
+            var evt = new ConditionEvent
+            {
+                ConditionId = reader.GetString(0),
+                Description = reader.GetString(1),
+                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
+            };
+            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, double>>(reader.GetString(3), ValuesJson)!)
+            {
+                evt.Values[name] = value;
+            }
+            events.Add(evt);
+        }
+        return events;
+    }
+
+    /// <summary>JSON that keeps NaN and infinities (as strings).</summary>
+    private static readonly JsonSerializerOptions ValuesJson = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 }

@@ -286,40 +286,6 @@ public sealed class ScalarStore(Database database)
         return (outSteps.ToArray(), outValues.ToArray());
     }
 
-    /// <summary>Every condition firing recorded for a job, oldest first.</summary>
-    public IReadOnlyList<ConditionEvent> ConditionEvents(long jobNumber)
-    {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT e.condition_id, c.description, e.time, e.vals FROM condition_events e JOIN conditions c ON c.id = e.condition_id " +
-            "WHERE e.job_number = $job ORDER BY e.id";
-        command.Parameters.AddWithValue("$job", jobNumber);
-        using var reader = command.ExecuteReader();
-        var events = new List<ConditionEvent>();
-        while (reader.Read())
-        {
-            var evt = new ConditionEvent
-            {
-                ConditionId = reader.GetString(0),
-                Description = reader.GetString(1),
-                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
-            };
-            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, double>>(reader.GetString(3), ConditionJson)!)
-            {
-                evt.Values[name] = value;
-            }
-            events.Add(evt);
-        }
-        return events;
-    }
-
-    /// <summary>JSON that keeps NaN and infinities (as strings).</summary>
-    public static readonly JsonSerializerOptions ConditionJson = new()
-    {
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     private static List<Series> Split(ScalarBatch batch, NameState[] states, long receivedAtUs)
     {
         var counts = new int[batch.Names.Count];

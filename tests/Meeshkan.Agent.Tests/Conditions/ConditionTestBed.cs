@@ -81,7 +81,7 @@ internal sealed class ConditionTestBed : IDisposable
     }
 
     /// <summary>The firings stored for a job, oldest first.</summary>
-    public IReadOnlyList<ConditionEvent> Events(JobRecord? job = null) => Scalars.ConditionEvents((job ?? Job).Number);
+    public IReadOnlyList<ConditionEvent> Events(JobRecord? job = null) => new ConditionStore(Database).ConditionEvents((job ?? Job).Number);
 
     public void Dispose()
     {
