@@ -86,14 +86,13 @@ internal sealed class PendingBatch
     }
 
     /// <summary>Copies the last value of each name added during <paramref name="cycle"/> into <paramref name="latest"/>.</summary>
-    public void CollectLatest(long cycle, Dictionary<string, double> latest, HashSet<string> reported)
+    public void CollectLatest(long cycle, Dictionary<string, double> latest)
     {
         for (var i = 0; i < Batch.Names.Count; i++)
         {
             if (_touched[i] == cycle)
             {
                 latest[Batch.Names[i]] = _last[i];
-                reported.Add(Batch.Names[i]);
             }
         }
     }

@@ -17,7 +17,6 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
     private readonly Queue<PendingBatch> _pending = new();
     private readonly Queue<OutboxItem> _outbox = new();
     private readonly Dictionary<string, double> _latest = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _reportedThisCycle = new(StringComparer.Ordinal);
     private readonly string _clientId = Guid.NewGuid().ToString();
     private PendingBatch? _openAuto;
     private PendingBatch? _openStepped;
@@ -106,14 +105,13 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
         var steps = points.Steps;
         var stamps = points.Timestamps;
         var cycle = _cycle;
-        _reportedThisCycle.Clear();
         for (var i = 0; i < points.Count; i++)
         {
             var stepped = steps[i] != PointBuffer.NoStep;
             var batch = stepped ? _openStepped : _openAuto;
             if (batch is null || batch.Attempted || batch.JobId != jobId || batch.Points >= options.MaxBatchPoints)
             {
-                batch?.CollectLatest(cycle, _latest, _reportedThisCycle);
+                batch?.CollectLatest(cycle, _latest);
                 batch = new PendingBatch(jobId, stepped, _clientId, ++_sequence, Math.Min(options.MaxBatchPoints, points.Count - i));
                 _pending.Enqueue(batch);
                 if (stepped)
@@ -128,8 +126,8 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
             var wallUs = anchorUs - (long)((anchorTicks - stamps[i]) * s_microsecondsPerTick);
             batch.Add(names[i], values[i], steps[i], wallUs, cycle);
         }
-        _openAuto?.CollectLatest(cycle, _latest, _reportedThisCycle);
-        _openStepped?.CollectLatest(cycle, _latest, _reportedThisCycle);
+        _openAuto?.CollectLatest(cycle, _latest);
+        _openStepped?.CollectLatest(cycle, _latest);
         Interlocked.Add(ref _pendingPoints, points.Count);
         while (_pendingPoints > options.MaxBufferedPoints && _pending.Count > 1)
         {
