@@ -1,4 +1,4 @@
-// Meeshkan's build: ./build.sh --target=<Target>. Targets: Build, Stubs, Test, Pack, Install, Demo, Bench.
+// Meeshkan's build: ./build.sh --target=<Target>. Targets: Build, Publish, Stubs, Test, Pack, Install, Demo, Bench.
 using System.Xml.Linq;
 
 var target = Argument("target", "Build");
@@ -7,13 +7,31 @@ var testFilter = Argument("filter", "");
 var root = MakeAbsolute(Directory("."));
 var artifacts = root.Combine("artifacts");
 var python = "/usr/bin/python3"; // Debian's Python: the one with grpcio (see README).
-var meeshkan = root.CombineWithFilePath($"src/Meeshkan.Cli/bin/{configuration}/net10.0/meeshkan");
+var rid = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+    ? "linux-arm64" : "linux-x64";
+// The `meeshkan` users install: one native executable (Native AOT). Tests, the demo and the benchmarks run this one.
+var native = artifacts.Combine("meeshkan");
+var meeshkan = native.CombineWithFilePath("meeshkan");
 
 Task("Build")
     .Description("Builds the solution.")
     .Does(() =>
 {
     DotNetBuild("Meeshkan.sln", new DotNetBuildSettings { Configuration = configuration, NoLogo = true });
+});
+
+Task("Publish")
+    .Description("Publishes `meeshkan` as the native executable users install (Native AOT) to artifacts/meeshkan.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetPublish("src/Meeshkan.Cli/Meeshkan.Cli.csproj", new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        Runtime = rid,
+        OutputDirectory = native,
+        NoLogo = true,
+    });
 });
 
 Task("Stubs")
@@ -24,8 +42,8 @@ Task("Stubs")
 });
 
 Task("Test")
-    .Description("Runs every test suite (NUnit and pytest) and prints `N passed, N failed`.")
-    .IsDependentOn("Build")
+    .Description("Runs every test suite (NUnit and pytest) against the native `meeshkan` and prints `N passed, N failed`.")
+    .IsDependentOn("Publish")
     .Does(() =>
 {
     var results = artifacts.Combine("test-results");
@@ -43,6 +61,7 @@ Task("Test")
                 NoLogo = true,
                 Filter = string.IsNullOrEmpty(testFilter) ? null : testFilter,
                 Loggers = new[] { $"trx;LogFileName={results}/{name}.trx", "console;verbosity=normal" },
+                EnvironmentVariables = new Dictionary<string, string> { ["MEESHKAN_EXE"] = meeshkan.FullPath },
             });
         }
         catch (Exception e)
@@ -103,6 +122,14 @@ Task("Pack")
             NoLogo = true,
         });
     }
+    // The tool is native: the package above points `dotnet tool install` at this machine's RID package (Meeshkan.RID).
+    DotNetPack("src/Meeshkan.Cli/Meeshkan.Cli.csproj", new DotNetPackSettings
+    {
+        Configuration = configuration,
+        Runtime = rid,
+        OutputDirectory = artifacts.Combine("packages"),
+        NoLogo = true,
+    });
 });
 
 Task("Install")
@@ -117,7 +144,7 @@ Task("Install")
 
 Task("Demo")
     .Description("The quick start, end to end: start the agent, submit examples/report.py with -r 10, list, logs, report, stop.")
-    .IsDependentOn("Build")
+    .IsDependentOn("Publish")
     .Does(() =>
 {
     var home = EnvironmentVariable("MEESHKAN_HOME");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The `Bench` target: Meeshkan next to task-spooler (issue 6). Usage: bash bench/run.sh [Configuration] [--quick]
-# Publishes `meeshkan` the way it is installed (ReadyToRun), builds a hello-world and the bench runner, runs them,
+# Publishes `meeshkan` the way it is installed (Native AOT), builds a hello-world and the bench runner, runs them,
 # and writes docs/benchmarks.md. Takes about 5-10 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +20,8 @@ case "$(uname -m)" in
 esac
 out=artifacts/bench
 rm -rf "$out"
-echo "Publishing meeshkan ($configuration, $rid, ReadyToRun)"
-dotnet publish src/Meeshkan.Cli/Meeshkan.Cli.csproj -c "$configuration" -r "$rid" --self-contained false \
-  -p:PublishReadyToRun=true -o "$out/meeshkan" --nologo -v q
+echo "Publishing meeshkan ($configuration, $rid, Native AOT)"
+dotnet publish src/Meeshkan.Cli/Meeshkan.Cli.csproj -c "$configuration" -r "$rid" -o artifacts/meeshkan --nologo -v q
 dotnet build bench/HelloWorld/HelloWorld.csproj -c "$configuration" -o "$out/hello" --nologo -v q
 dotnet build bench/Meeshkan.Bench/Meeshkan.Bench.csproj -c "$configuration" -o "$out/runner" --nologo -v q
 
@@ -31,6 +30,6 @@ work=$(mktemp -d /tmp/mkb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "Python report_scalar cost (bench/python_report_scalar.py)"
 /usr/bin/python3 bench/python_report_scalar.py | tee "$work/python.txt"
-dotnet "$out/runner/Meeshkan.Bench.dll" --meeshkan "$out/meeshkan/meeshkan" --hello "$out/hello/HelloWorld" \
+dotnet "$out/runner/Meeshkan.Bench.dll" --meeshkan artifacts/meeshkan/meeshkan --hello "$out/hello/HelloWorld" \
   --work "$work" --out docs/benchmarks.md --notes bench/notes.md --python-results "$work/python.txt" \
-  --build "$configuration, $rid, ReadyToRun, framework-dependent (dotnet publish -p:PublishReadyToRun=true)" "$@"
+  --build "$configuration, $rid, Native AOT (dotnet publish -r $rid, as the tool package installs it)" "$@"

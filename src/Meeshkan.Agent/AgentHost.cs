@@ -86,12 +86,14 @@ public static class AgentHost
             });
             builder.WebHost.ConfigureKestrel(k =>
             {
-                k.ListenUnixSocket(home.SocketPath, l => l.Protocols = HttpProtocols.Http2);
                 k.Limits.Http2.MaxStreamsPerConnection = 1000;
+                // Kestrel binds listeners in this order and accepts on each as soon as it is bound: the Unix socket
+                // goes last, so that when `meeshkan start` sees the agent answer there, the TLS listener is up too.
                 if (certificate is not null)
                 {
                     remoteEndpoint = RemoteListener.Configure(k, listen!, certificate);
                 }
+                k.ListenUnixSocket(home.SocketPath, l => l.Protocols = HttpProtocols.Http2);
             });
             builder.Services.AddGrpc(o =>
             {

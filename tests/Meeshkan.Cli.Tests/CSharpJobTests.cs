@@ -13,8 +13,7 @@ public sealed class CSharpJobTests
     {
         using var sandbox = new MeeshkanSandbox();
         sandbox.Start();
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var example = Path.Combine(MeeshkanSandbox.RepoRoot, "examples", "dotnet", "ReportExample", "bin", configuration, "net10.0", "ReportExample");
+        var example = MeeshkanSandbox.CSharpExample;
         var number = sandbox.Submit("-n", "csharp-example", "-r", "10", example);
         var job = sandbox.WaitForEnd(number, seconds: 120);
         Assert.That(job.State, Is.EqualTo("FINISHED"), sandbox.Run("logs", number.ToString(CultureInfo.InvariantCulture)).ToString());

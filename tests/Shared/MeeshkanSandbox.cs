@@ -33,12 +33,20 @@ public sealed class MeeshkanSandbox : IDisposable
 
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary>The `meeshkan` apphost built next to this test run (same configuration), or MEESHKAN_EXE.</summary>
+    /// <summary>
+    /// The `meeshkan` under test: MEESHKAN_EXE (the build's Test target sets it to the native executable it publishes,
+    /// the one users install), else the apphost built next to this test run (same configuration).
+    /// </summary>
     public static string Executable { get; } = System.Environment.GetEnvironmentVariable("MEESHKAN_EXE") is { Length: > 0 } exe
         ? exe
         : Path.Combine(RepoRoot, "src", "Meeshkan.Cli", "bin", Configuration, "net10.0", "meeshkan");
 
-    private static string Configuration =>
+    /// <summary>The C# SDK example (examples/dotnet/ReportExample), built with the solution in this run's configuration.</summary>
+    public static string CSharpExample { get; } =
+        Path.Combine(RepoRoot, "examples", "dotnet", "ReportExample", "bin", Configuration, "net10.0", "ReportExample");
+
+    /// <summary>Release or Debug: the configuration this test assembly was built in.</summary>
+    public static string Configuration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
     public CliResult Run(params string[] args) => RunIn(WorkDir, null, TimeSpan.FromSeconds(60), args);

@@ -34,15 +34,15 @@ public sealed class AgentConfig
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Other { get; set; }
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    private static readonly AgentJson Json = new(new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+        Converters = { new JsonStringEnumConverter<SmtpSecurity>(JsonNamingPolicy.SnakeCaseLower) },
+    });
 
     /// <summary>Reads the config; a missing file is the defaults. A malformed file is an error naming the file.</summary>
     public static AgentConfig Load(string path)
@@ -53,7 +53,7 @@ public sealed class AgentConfig
         }
         try
         {
-            return JsonSerializer.Deserialize<AgentConfig>(File.ReadAllText(path), JsonOptions) ?? new AgentConfig();
+            return JsonSerializer.Deserialize(File.ReadAllText(path), Json.AgentConfig) ?? new AgentConfig();
         }
         catch (JsonException e)
         {
@@ -66,7 +66,7 @@ public sealed class AgentConfig
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, JsonOptions));
+        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json.AgentConfig));
         File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temp, path, overwrite: true);
     }

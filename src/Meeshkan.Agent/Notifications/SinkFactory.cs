@@ -65,7 +65,7 @@ public static class SinkFactory
     }
 
     /// <summary>A key that changes whenever anything a channel's delivery depends on changes.</summary>
-    public static string Fingerprint(NotificationSettings settings) => System.Text.Json.JsonSerializer.Serialize(settings);
+    public static string Fingerprint(NotificationSettings settings) => System.Text.Json.JsonSerializer.Serialize(settings, AgentJson.Default.NotificationSettings);
 
     private static INotificationSink Guard(string channel, Func<INotificationSink> create)
     {

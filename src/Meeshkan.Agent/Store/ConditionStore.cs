@@ -22,7 +22,7 @@ public sealed class ConditionStore(Database database)
         command.Parameters.AddWithValue("$id", condition.Id);
         command.Parameters.AddWithValue("$job", condition.JobNumber);
         command.Parameters.AddWithValue("$expression", (object?)condition.Expression ?? DBNull.Value);
-        command.Parameters.AddWithValue("$names", JsonSerializer.Serialize(condition.Names));
+        command.Parameters.AddWithValue("$names", JsonSerializer.Serialize(condition.Names, AgentJson.Default.IReadOnlyListString));
         command.Parameters.AddWithValue("$description", condition.Description);
         command.Parameters.AddWithValue("$client", condition.EvaluatedByClient ? 1 : 0);
         command.Parameters.AddWithValue("$only", condition.OnlyReported ? 1 : 0);
@@ -46,7 +46,7 @@ public sealed class ConditionStore(Database database)
         {
             result.Add(new StoredCondition(
                 reader.GetString(0), jobNumber, reader.IsDBNull(1) ? null : reader.GetString(1),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(2)) ?? [], reader.GetString(3),
+                JsonSerializer.Deserialize(reader.GetString(2), AgentJson.Default.StringArray) ?? [], reader.GetString(3),
                 reader.GetInt64(4) != 0, reader.GetInt64(5) != 0, reader.GetInt32(6),
                 reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7))));
         }
@@ -65,7 +65,7 @@ public sealed class ConditionStore(Database database)
             insert.Parameters.AddWithValue("$id", conditionId);
             insert.Parameters.AddWithValue("$job", jobNumber);
             insert.Parameters.AddWithValue("$time", time.ToUnixTimeMilliseconds());
-            insert.Parameters.AddWithValue("$vals", JsonSerializer.Serialize(values, ValuesJson));
+            insert.Parameters.AddWithValue("$vals", JsonSerializer.Serialize(values, ValuesJson.IReadOnlyDictionaryStringDouble));
             insert.ExecuteNonQuery();
         }
         using (var update = connection.CreateCommand())
@@ -98,7 +98,7 @@ public sealed class ConditionStore(Database database)
                 Description = reader.GetString(1),
                 Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
             };
-            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, double>>(reader.GetString(3), ValuesJson)!)
+            foreach (var (name, value) in JsonSerializer.Deserialize(reader.GetString(3), ValuesJson.DictionaryStringDouble)!)
             {
                 evt.Values[name] = value;
             }
@@ -108,8 +108,8 @@ public sealed class ConditionStore(Database database)
     }
 
     /// <summary>JSON that keeps NaN and infinities (as strings).</summary>
-    private static readonly JsonSerializerOptions ValuesJson = new()
+    private static readonly AgentJson ValuesJson = new(new JsonSerializerOptions
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    });
 }

@@ -46,9 +46,9 @@ public sealed class JobStore(Database database, TimeProvider time)
             p[0].Value = id;
             p[1].Value = job.Name;
             p[2].Value = (int)state;
-            p[3].Value = JsonSerializer.Serialize(job.Command);
+            p[3].Value = JsonSerializer.Serialize(job.Command, AgentJson.Default.IReadOnlyListString);
             p[4].Value = job.WorkingDirectory;
-            p[5].Value = job.Environment is null ? DBNull.Value : JsonSerializer.Serialize(job.Environment);
+            p[5].Value = job.Environment is null ? DBNull.Value : JsonSerializer.Serialize(job.Environment, AgentJson.Default.IReadOnlyDictionaryStringString);
             p[6].Value = job.ReportIntervalSeconds;
             p[7].Value = now.ToUnixTimeMilliseconds();
             p[8].Value = state == JobState.Running ? now.ToUnixTimeMilliseconds() : DBNull.Value;
@@ -204,9 +204,9 @@ public sealed class JobStore(Database database, TimeProvider time)
                 Id = reader.GetString(1),
                 Name = reader.GetString(2),
                 State = (JobState)reader.GetInt32(3),
-                Command = JsonSerializer.Deserialize<string[]>(reader.GetString(4))!,
+                Command = JsonSerializer.Deserialize(reader.GetString(4), AgentJson.Default.StringArray)!,
                 WorkingDirectory = reader.GetString(5),
-                Environment = reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6)),
+                Environment = reader.IsDBNull(6) ? null : JsonSerializer.Deserialize(reader.GetString(6), AgentJson.Default.DictionaryStringString),
                 ReportIntervalSeconds = reader.GetInt32(7),
                 CreatedAt = FromMs(reader.GetInt64(8)),
                 StartedAt = reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),

@@ -145,7 +145,7 @@ internal sealed class AgentCommands
     {
         var process = Environment.ProcessPath!;
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? [process, typeof(AgentCommands).Assembly.Location]
+            ? [process, Path.Combine(AppContext.BaseDirectory, "meeshkan.dll")]
             : [process];
     }
 

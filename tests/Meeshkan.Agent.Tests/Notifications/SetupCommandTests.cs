@@ -69,8 +69,7 @@ public sealed class SetupCommandTests
 
     private (int Code, string Output) Meeshkan(params string[] args)
     {
-        var exe = Path.Combine(ChartTests.RepoRoot(), "src", "Meeshkan.Cli", "bin",
-            AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0", "meeshkan");
+        var exe = Meeshkan.Testing.MeeshkanSandbox.Executable;
         if (!File.Exists(exe))
         {
             Assert.Ignore($"build the CLI first ({exe} is missing)");

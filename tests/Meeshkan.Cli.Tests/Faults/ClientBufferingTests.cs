@@ -57,8 +57,7 @@ public sealed class ClientBufferingTests
     [Test]
     public void CSharp_client_loses_no_scalar_across_agent_restarts_and_kill_9()
     {
-        var example = Path.Combine(MeeshkanSandbox.RepoRoot, "examples", "dotnet", "ReportExample", "bin",
-            Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(MeeshkanSandbox.Executable))!), "net10.0", "ReportExample");
+        var example = MeeshkanSandbox.CSharpExample;
         if (!File.Exists(example))
         {
             Assert.Ignore($"the C# example is not built ({example}): dotnet build examples/dotnet/ReportExample");

@@ -46,7 +46,7 @@ public sealed class DiscordSink(string webhookUrl) : INotificationSink
         var fields = new JsonArray();
         foreach (var (label, value) in NotificationText.Fields(n).Take(25))
         {
-            fields.Add(new JsonObject { ["name"] = label, ["value"] = Clip(value.Length == 0 ? "-" : value, 1024), ["inline"] = value.Length < 40 });
+            fields.Add((JsonNode)new JsonObject { ["name"] = label, ["value"] = Clip(value.Length == 0 ? "-" : value, 1024), ["inline"] = value.Length < 40 });
         }
         var embed = new JsonObject
         {
@@ -60,13 +60,13 @@ public sealed class DiscordSink(string webhookUrl) : INotificationSink
         var payload = new JsonObject
         {
             ["username"] = "Meeshkan",
-            ["embeds"] = new JsonArray { embed },
+            ["embeds"] = new JsonArray(embed),
             ["allowed_mentions"] = new JsonObject { ["parse"] = new JsonArray() },
         };
         if (n.ChartPng is not null)
         {
             embed["image"] = new JsonObject { ["url"] = "attachment://" + ChartFileName };
-            payload["attachments"] = new JsonArray { new JsonObject { ["id"] = 0, ["filename"] = ChartFileName } };
+            payload["attachments"] = new JsonArray(new JsonObject { ["id"] = 0, ["filename"] = ChartFileName });
         }
         return payload;
     }

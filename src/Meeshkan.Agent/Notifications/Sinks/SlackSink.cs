@@ -21,14 +21,11 @@ public sealed class SlackSink(string webhookUrl) : INotificationSink
     {
         var title = NotificationText.Title(n);
         var summary = NotificationText.Summary(n);
-        var blocks = new JsonArray
+        var blocks = new JsonArray(new JsonObject
         {
-            new JsonObject
-            {
-                ["type"] = "header",
-                ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Clip(title, 150), ["emoji"] = true },
-            },
-        };
+            ["type"] = "header",
+            ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = Clip(title, 150), ["emoji"] = true },
+        });
         var text = n.Event is NotificationEvent.Custom or NotificationEvent.Test ? n.Message ?? "" : summary;
         if (text.Length > 0)
         {
@@ -37,9 +34,9 @@ public sealed class SlackSink(string webhookUrl) : INotificationSink
         var fields = new JsonArray();
         foreach (var (label, value) in NotificationText.Fields(n).Take(10))
         {
-            fields.Add(new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip($"*{Escape(label)}*\n{Escape(value)}", 2000) });
+            fields.Add((JsonNode)new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip($"*{Escape(label)}*\n{Escape(value)}", 2000) });
         }
-        blocks.Add(new JsonObject { ["type"] = "section", ["fields"] = fields });
+        blocks.Add((JsonNode)new JsonObject { ["type"] = "section", ["fields"] = fields });
         if (n.Scalars.Count > 0)
         {
             blocks.Add(Section(CodeBlock(NotificationText.ScalarTable(n.Scalars), keepEnd: false)));
@@ -50,19 +47,17 @@ public sealed class SlackSink(string webhookUrl) : INotificationSink
         }
         if (n.ChartPath is not null)
         {
-            blocks.Add(new JsonObject
+            blocks.Add((JsonNode)new JsonObject
             {
                 ["type"] = "context",
-                ["elements"] = new JsonArray
-                {
-                    new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip(Escape($"Chart: {n.ChartPath} on {n.Host}"), 2000) },
-                },
+                ["elements"] = new JsonArray(
+                    new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip(Escape($"Chart: {n.ChartPath} on {n.Host}"), 2000) }),
             });
         }
         return new JsonObject { ["text"] = Clip(Escape($"{title}: {summary}"), 3000), ["blocks"] = blocks };
     }
 
-    private static JsonObject Section(string mrkdwn) => new()
+    private static JsonNode Section(string mrkdwn) => new JsonObject
     {
         ["type"] = "section",
         ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip(mrkdwn, MaxSectionText) },
