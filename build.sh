@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests and jobs need (Debian's Python is the one with grpcio; see README).
-packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc python3-pytest
+packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-pytest
           python3-aiosmtpd task-spooler python3-torch python3-sklearn fonts-dejavu-core time)
 missing=()
 for p in "${packages[@]}"; do

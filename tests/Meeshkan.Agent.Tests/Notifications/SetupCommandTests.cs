@@ -69,7 +69,7 @@ public sealed class SetupCommandTests
 
     private (int Code, string Output) Meeshkan(params string[] args)
     {
-        var exe = Meeshkan.Testing.MeeshkanSandbox.Executable;
+        var exe = global::Meeshkan.Testing.MeeshkanSandbox.Executable;
         if (!File.Exists(exe))
         {
             Assert.Ignore($"build the CLI first ({exe} is missing)");
