@@ -175,8 +175,8 @@ Task("Demo")
 });
 
 Task("Bench")
-    .Description("Runs the benchmarks in bench/ and writes docs/benchmarks.md and docs/benchmarks-scalars.md.")
-    .IsDependentOn("Build")
+    .Description("Runs the benchmarks in bench/ against the native `meeshkan` and writes docs/benchmarks.md and docs/benchmarks-scalars.md.")
+    .IsDependentOn("Publish")
     .Does(() =>
 {
     Run("bash", "bench/run.sh " + configuration);
