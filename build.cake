@@ -25,7 +25,8 @@ Task("Publish")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    DotNetPublish("src/Meeshkan.Cli/Meeshkan.Cli.csproj", new DotNetPublishSettings
+    // The small `meeshkan` (src/Meeshkan.Front); its publish puts the complete CLI in core/ next to it.
+    DotNetPublish("src/Meeshkan.Front/Meeshkan.Front.csproj", new DotNetPublishSettings
     {
         Configuration = configuration,
         Runtime = rid,
@@ -123,7 +124,7 @@ Task("Pack")
         });
     }
     // The tool is native: the package above points `dotnet tool install` at this machine's RID package (Meeshkan.RID).
-    DotNetPack("src/Meeshkan.Cli/Meeshkan.Cli.csproj", new DotNetPackSettings
+    DotNetPack("src/Meeshkan.Front/Meeshkan.Front.csproj", new DotNetPackSettings
     {
         Configuration = configuration,
         Runtime = rid,

@@ -11,6 +11,12 @@ if (CommandLine.FirstNonUtf8Argument(args.Length) is { } notText)
     return;
 }
 var arguments = CommandLine.Normalize(args);
+if (arguments is ["agent"])
+{
+    // What `meeshkan start` runs: the agent's own host is the only one it needs.
+    Environment.ExitCode = await new AgentCommands().Agent(listen: null);
+    return;
+}
 if (QuickCommands.Match(arguments) is { } quick)
 {
     Environment.ExitCode = await quick();

@@ -3,9 +3,9 @@ using Meeshkan.Cli.Commands;
 namespace Meeshkan.Cli;
 
 /// <summary>
-/// The calls made most often, `meeshkan list`, `meeshkan submit CMD [ARGS...]` without options and the bare
-/// `meeshkan agent` that `meeshkan start` spawns, skip
-/// building Cocona's host: on these machines that costs more than the call itself (docs/benchmarks.md). They run
+/// The calls made most often, `meeshkan list` and `meeshkan submit CMD [ARGS...]` without options, skip building
+/// Cocona's host: on these machines that costs more than the call itself (docs/benchmarks.md). The small `meeshkan`
+/// executable (src/Meeshkan.Front) answers them with this same code, without loading the rest of the CLI. They run
 /// the very same command methods Cocona would bind. Anything else (an option, help, a mistake) goes to Cocona,
 /// which stays the one parser and the one source of help and usage errors.
 /// </summary>
@@ -16,8 +16,6 @@ internal static class QuickCommands
     {
         ["list"] => () => new JobCommands().List(json: false),
         ["list", "--json"] => () => new JobCommands().List(json: true),
-        // What `meeshkan start` runs: the agent's own host is the only one it needs.
-        ["agent"] => () => new AgentCommands().Agent(listen: null),
         // CommandLine.Normalize puts `--` before the job's command when no submit option precedes it.
         ["submit", "--", var first, ..] when !first.StartsWith('-') =>
             () => new JobCommands().Submit(name: null, reportInterval: null, python: null, cwd: null, command: args[2..]),
