@@ -15,6 +15,9 @@ command -v tsp >/dev/null || { echo "bench: tsp is missing; run ./build.sh --tar
 out=artifacts/bench
 rm -rf "$out"
 dotnet build bench/HelloWorld/HelloWorld.csproj -c "$configuration" -o "$out/hello" --nologo -v q
+# The same program as a native executable: the floor for `meeshkan`, which is one too.
+dotnet publish bench/HelloWorld/HelloWorld.csproj -c "$configuration" -r "$(dotnet --info | sed -n 's/^ *RID: *//p' | head -1)" \
+  -p:PublishAot=true -o "$out/hello-native" --nologo -v q
 dotnet build bench/Meeshkan.Bench/Meeshkan.Bench.csproj -c "$configuration" -o "$out/runner" --nologo -v q
 
 # Short: the agents' socket paths live under it (Unix allows 107 bytes).
@@ -22,6 +25,6 @@ work=$(mktemp -d /tmp/mkb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "Python report_scalar cost (bench/python_report_scalar.py)"
 /usr/bin/python3 bench/python_report_scalar.py | tee "$work/python.txt"
-dotnet "$out/runner/Meeshkan.Bench.dll" --meeshkan "$meeshkan" --hello "$out/hello/HelloWorld" \
+dotnet "$out/runner/Meeshkan.Bench.dll" --meeshkan "$meeshkan" --hello "$out/hello/HelloWorld" --hello-native "$out/hello-native/HelloWorld" \
   --work "$work" --out docs/benchmarks.md --notes bench/notes.md --python-results "$work/python.txt" \
   --build "$configuration, $(uname -m), Native AOT (artifacts/meeshkan from the Publish target, as the tool package installs it)" "$@"

@@ -1,7 +1,7 @@
 namespace Meeshkan.Bench;
 
 /// <summary>Where the programs under test are, and where the results go.</summary>
-internal sealed record Options(string Meeshkan, string Hello, string Work, string Out, string? Notes, string? PythonResults, string Build, bool Quick)
+internal sealed record Options(string Meeshkan, string Hello, string? HelloNative, string Work, string Out, string? Notes, string? PythonResults, string Build, bool Quick)
 {
     public static Options Parse(string[] args)
     {
@@ -14,6 +14,7 @@ internal sealed record Options(string Meeshkan, string Hello, string Work, strin
         return new Options(
             Path.GetFullPath(Value("--meeshkan")),
             Path.GetFullPath(Value("--hello")),
+            args.Contains("--hello-native") ? Path.GetFullPath(Value("--hello-native")) : null,
             Path.GetFullPath(Value("--work", "/tmp/mkbench")),
             Path.GetFullPath(Value("--out", "docs/benchmarks.md")),
             args.Contains("--notes") ? Path.GetFullPath(Value("--notes")) : null,

@@ -92,7 +92,7 @@ public sealed class AgentRestartTests
         Assert.That(Job(sandbox, number).State, Is.EqualTo("CANCELED"));
     }
 
-    private static JobView Job(MeeshkanSandbox sandbox, long number) => sandbox.Job(number) ?? throw new AssertionException($"job {number} missing");
+    private static ListedJob Job(MeeshkanSandbox sandbox, long number) => sandbox.Job(number) ?? throw new AssertionException($"job {number} missing");
 
     private static bool Alive(int pid) => pid > 0 && File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
 

@@ -122,10 +122,10 @@ public sealed class MeeshkanSandbox : IDisposable
     }
 
     /// <summary>Polls `meeshkan list --json` until the job is in one of the states, and returns its JSON line set.</summary>
-    public JobView WaitForState(long number, TimeSpan timeout, params string[] states)
+    public ListedJob WaitForState(long number, TimeSpan timeout, params string[] states)
     {
         var clock = Stopwatch.StartNew();
-        JobView? last = null;
+        ListedJob? last = null;
         while (clock.Elapsed < timeout)
         {
             last = Job(number);
@@ -138,15 +138,15 @@ public sealed class MeeshkanSandbox : IDisposable
         throw new TimeoutException($"job {number} did not reach {string.Join('/', states)} within {timeout}; last seen: {last?.State ?? "missing"}");
     }
 
-    public JobView WaitForEnd(long number, int seconds = 60) =>
+    public ListedJob WaitForEnd(long number, int seconds = 60) =>
         WaitForState(number, TimeSpan.FromSeconds(seconds), "FINISHED", "FAILED", "CANCELED");
 
-    public JobView? Job(long number) => Jobs().FirstOrDefault(j => j.Number == number);
+    public ListedJob? Job(long number) => Jobs().FirstOrDefault(j => j.Number == number);
 
-    public IReadOnlyList<JobView> Jobs()
+    public IReadOnlyList<ListedJob> Jobs()
     {
         using var doc = System.Text.Json.JsonDocument.Parse(Ok("list", "--json"));
-        return doc.RootElement.GetProperty("jobs").EnumerateArray().Select(JobView.From).ToList();
+        return doc.RootElement.GetProperty("jobs").EnumerateArray().Select(ListedJob.From).ToList();
     }
 
     public void Dispose()
@@ -216,9 +216,9 @@ public sealed class MeeshkanSandbox : IDisposable
 }
 
 /// <summary>A job as `meeshkan list --json` shows it.</summary>
-public sealed record JobView(long Number, string Id, string Name, string State, string OutputDirectory, int? ExitCode, string FailureReason, int Pid)
+public sealed record ListedJob(long Number, string Id, string Name, string State, string OutputDirectory, int? ExitCode, string FailureReason, int Pid)
 {
-    public static JobView From(System.Text.Json.JsonElement e) => new(
+    public static ListedJob From(System.Text.Json.JsonElement e) => new(
         long.Parse(e.GetProperty("number").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
         e.GetProperty("id").GetString()!,
         e.GetProperty("name").GetString()!,

@@ -38,4 +38,20 @@ public static class JobMapper
         }
         return proto;
     }
+
+    /// <summary>The fields of <see cref="V1.JobView.Basic"/>: what `meeshkan list` shows.</summary>
+    public static V1.Job ToBasicProto(this JobRecord job)
+    {
+        var proto = new V1.Job { Number = job.Number, Name = job.Name, State = job.State };
+        proto.Command.AddRange(job.Command);
+        if (job.StartedAt is { } started)
+        {
+            proto.StartedAt = Timestamp.FromDateTimeOffset(started);
+        }
+        if (job.FinishedAt is { } finished)
+        {
+            proto.FinishedAt = Timestamp.FromDateTimeOffset(finished);
+        }
+        return proto;
+    }
 }

@@ -64,13 +64,14 @@ public sealed class JobServiceImpl(
     public override Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
         var latest = notifications.LatestPerJob();
+        var basic = request.View == JobView.Basic;
         var response = new ListJobsResponse();
         foreach (var job in jobs.List(request.States, request.Limit))
         {
-            var proto = job.ToProto();
+            var proto = basic ? job.ToBasicProto() : job.ToProto();
             if (latest.TryGetValue(job.Number, out var last))
             {
-                proto.LastNotification = last;
+                proto.LastNotification = basic ? new NotificationRecord { Status = last.Status } : last;
             }
             response.Jobs.Add(proto);
         }

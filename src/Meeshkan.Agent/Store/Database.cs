@@ -8,6 +8,16 @@ namespace Meeshkan.Agent.Store;
 /// </summary>
 public sealed class Database
 {
+    private int _deletions;
+
+    /// <summary>
+    /// How many times rows were deleted (by `clear`). Stores that read only what was added since their last read
+    /// start over when it changes: a deleted id may be used again.
+    /// </summary>
+    public int Deletions => Volatile.Read(ref _deletions);
+
+    public void NoteDeletion() => Interlocked.Increment(ref _deletions);
+
     private readonly string _connectionString;
 
     public Database(string path)

@@ -24,5 +24,7 @@ public sealed record JobRecord
     public long? PidStartTicks { get; init; }
     public required string OutputDirectory { get; init; }
 
-    public bool IsEnded => State is JobState.Finished or JobState.Failed or JobState.Canceled;
+    public bool IsEnded => IsEndState(State);
+
+    public static bool IsEndState(JobState state) => state is JobState.Finished or JobState.Failed or JobState.Canceled;
 }

@@ -7,6 +7,10 @@ namespace Meeshkan.Agent.Store;
 /// <summary>Jobs and their state changes in SQLite.</summary>
 public sealed class JobStore(Database database, TimeProvider time)
 {
+    // Ended jobs as `List` last read them: their rows never change again (only `clear` deletes them), so listing
+    // 10,000 jobs reads two columns of each and the full row of the few that are new or still queued or running.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, JobRecord> _ended = new();
+
     private const string Columns =
         "number, id, name, state, command, working_directory, environment, report_interval, created_at, started_at, " +
         "finished_at, exit_code, failure_reason, external, pid, pid_start_ticks, output_directory";
@@ -88,12 +92,44 @@ public sealed class JobStore(Database database, TimeProvider time)
     {
         var where = states is { Count: > 0 } ? $"WHERE state IN ({string.Join(',', states.Select(s => (int)s))})" : "";
         var sql = limit > 0
-            ? $"SELECT * FROM (SELECT {ColumnsWithoutEnvironment} FROM jobs {where} ORDER BY number DESC LIMIT {limit}) ORDER BY number"
-            : $"SELECT {ColumnsWithoutEnvironment} FROM jobs {where} ORDER BY number";
+            ? $"SELECT * FROM (SELECT number, state FROM jobs {where} ORDER BY number DESC LIMIT {limit}) ORDER BY number"
+            : $"SELECT number, state FROM jobs {where} ORDER BY number";
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Read(command);
+        var listed = new List<(long Number, bool Ended)>();
+        using (var index = connection.CreateCommand())
+        {
+            index.CommandText = sql;
+            using var reader = index.ExecuteReader();
+            while (reader.Read())
+            {
+                listed.Add((reader.GetInt64(0), JobRecord.IsEndState((JobState)reader.GetInt32(1))));
+            }
+        }
+        // Only the rows not read before as ended are read in full: an ended job's row never changes again.
+        var fresh = new Dictionary<long, JobRecord>();
+        foreach (var chunk in listed.Where(j => !(j.Ended && _ended.ContainsKey(j.Number))).Select(j => j.Number).Chunk(500))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {ColumnsWithoutEnvironment} FROM jobs WHERE number IN ({string.Join(',', chunk)})";
+            foreach (var job in Read(command))
+            {
+                fresh[job.Number] = job;
+                if (job.IsEnded)
+                {
+                    _ended[job.Number] = job;
+                }
+            }
+        }
+        var jobs = new List<JobRecord>(listed.Count);
+        foreach (var (number, _) in listed)
+        {
+            // A row deleted between the two reads (by `clear`) is left out.
+            if (fresh.TryGetValue(number, out var job) || _ended.TryGetValue(number, out job))
+            {
+                jobs.Add(job);
+            }
+        }
+        return jobs;
     }
 
     public IReadOnlyDictionary<JobState, long> CountByState()
@@ -177,6 +213,11 @@ public sealed class JobStore(Database database, TimeProvider time)
             $"DELETE FROM job_events WHERE job_number IN ({endedJobs});" +
             $"DELETE FROM jobs WHERE number IN ({endedJobs});", transaction);
         transaction.Commit();
+        database.NoteDeletion();
+        foreach (var job in ended)
+        {
+            _ended.TryRemove(job.Number, out _);
+        }
         return ended;
     }
 

@@ -7,6 +7,11 @@ namespace Meeshkan.Agent.Store;
 /// <summary>Every notification attempt, per job and channel.</summary>
 public sealed class NotificationStore(Database database, TimeProvider time)
 {
+    private readonly Lock _latestGate = new();
+    private readonly Dictionary<long, NotificationRecord> _latest = [];
+    private long _latestSeenId;
+    private int _latestDeletions;
+
     public void Record(long? jobNumber, string eventName, string channel, NotificationStatus status, string? reason, int attempt, string? summary)
     {
         using var connection = database.Open();
@@ -37,18 +42,34 @@ public sealed class NotificationStore(Database database, TimeProvider time)
     /// <summary>The latest attempt of each job, for `meeshkan list`.</summary>
     public IReadOnlyDictionary<long, NotificationRecord> LatestPerJob()
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT time, event, channel, status, reason, attempt, summary, job_number FROM notifications " +
-            "WHERE id IN (SELECT MAX(id) FROM notifications WHERE job_number IS NOT NULL GROUP BY job_number)";
-        return Read(command).ToDictionary(r => r.Job, r => r.Record);
+        // Attempts are only ever inserted: read the ones added since the last call, not the whole history again.
+        lock (_latestGate)
+        {
+            if (_latestDeletions != database.Deletions)
+            {
+                _latestDeletions = database.Deletions;
+                _latest.Clear();
+                _latestSeenId = 0;
+            }
+            using var connection = database.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText =
+                "SELECT time, event, channel, status, reason, attempt, summary, job_number, id FROM notifications " +
+                "WHERE id > $seen AND job_number IS NOT NULL ORDER BY id";
+            command.Parameters.AddWithValue("$seen", _latestSeenId);
+            foreach (var (job, record, id) in Read(command))
+            {
+                _latest[job] = record;
+                _latestSeenId = id;
+            }
+            return new Dictionary<long, NotificationRecord>(_latest);
+        }
     }
 
-    private static List<(long Job, NotificationRecord Record)> Read(SqliteCommand command)
+    private static List<(long Job, NotificationRecord Record, long Id)> Read(SqliteCommand command)
     {
         using var reader = command.ExecuteReader();
-        var records = new List<(long, NotificationRecord)>();
+        var records = new List<(long, NotificationRecord, long)>();
         while (reader.Read())
         {
             records.Add((reader.IsDBNull(7) ? 0 : reader.GetInt64(7), new NotificationRecord
@@ -60,7 +81,7 @@ public sealed class NotificationStore(Database database, TimeProvider time)
                 Reason = reader.IsDBNull(4) ? "" : reader.GetString(4),
                 Attempt = reader.GetInt32(5),
                 Summary = reader.IsDBNull(6) ? "" : reader.GetString(6),
-            }));
+            }, reader.FieldCount > 8 ? reader.GetInt64(8) : 0));
         }
         return records;
     }

@@ -57,10 +57,11 @@ internal sealed class JobCommands
     [Command("list", Description = "Lists the jobs and their status.")]
     public Task<int> List([Option("json", Description = "Print JSON")] bool json = false) => AgentConnection.RunAsync(async connection =>
     {
-        var reply = await connection.Jobs.ListJobsAsync(new ListJobsRequest());
+        // The table shows a few fields of each job: ask for those alone (a tenth of the bytes to move and parse).
+        var reply = await connection.Jobs.ListJobsAsync(new ListJobsRequest { View = json ? JobView.Full : JobView.Basic });
         if (json)
         {
-            Console.WriteLine(Format.ToJson(reply));
+            Format.Print(Format.ToJson(reply) + "\n");
             return 0;
         }
         if (reply.Jobs.Count == 0)
@@ -74,7 +75,7 @@ internal sealed class JobCommands
             table.Add(job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), Format.State(job.State),
                 Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command));
         }
-        Console.Write(table.ToString());
+        table.Print();
         return 0;
     });
 

@@ -65,7 +65,7 @@ internal sealed class OutputCommands
                     points.Add(point.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Number(point.Value),
                         Format.Time(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(point.WallTimeUs / 1000))));
                 }
-                Console.Write(points.ToString());
+                points.Print();
                 return 0;
             }
             Console.WriteLine(header);
@@ -76,7 +76,7 @@ internal sealed class OutputCommands
                     scalar.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Time(scalar.Time)];
                 table.Add(trend ? [.. cells, Sparkline.Draw(scalar.Trend)] : cells);
             }
-            Console.Write(table.ToString());
+            table.Print();
             if (reply.ConditionEvents.Count > 0)
             {
                 Console.WriteLine();
@@ -114,7 +114,7 @@ internal sealed class OutputCommands
                     n.Status == NotificationStatus.Success ? "SUCCESS" : n.Status == NotificationStatus.Failed ? "FAILED" : "PENDING",
                     n.Status == NotificationStatus.Failed ? $"attempt {n.Attempt}: {n.Reason}" : n.Summary);
             }
-            Console.Write(table.ToString());
+            table.Print();
             return 0;
         });
 }

@@ -105,7 +105,7 @@ internal sealed class RemoteSubCommands
         {
             table.Add(name, remote.Address, remote.Fingerprint);
         }
-        Console.Write(table.ToString());
+        table.Print();
         return 0;
     }
 

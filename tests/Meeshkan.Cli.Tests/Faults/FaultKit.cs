@@ -83,7 +83,7 @@ public static class FaultKit
         }
     }
 
-    public static JobView Job(MeeshkanSandbox sandbox, long number) =>
+    public static ListedJob Job(MeeshkanSandbox sandbox, long number) =>
         sandbox.Job(number) ?? throw new AssertionException($"job {number} is missing");
 
     /// <summary>Runs a shell command line (for raw bytes in argv and redirections) with the sandbox's environment.</summary>

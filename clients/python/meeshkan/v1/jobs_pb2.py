@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from meeshkan.v1 import types_pb2 as meeshkan_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meeshkan/v1/jobs.proto\x12\x0bmeeshkan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17meeshkan/v1/types.proto\"\xf6\x01\n\x10SubmitJobRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x03(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x03 \x01(\x05\x12\x19\n\x11working_directory\x18\x04 \x01(\t\x12\x43\n\x0b\x65nvironment\x18\x05 \x03(\x0b\x32..meeshkan.v1.SubmitJobRequest.EnvironmentEntry\x12\x0e\n\x06python\x18\x06 \x01(\t\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\x11SubmitJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x10\n\x08warnings\x18\x02 \x03(\t\"@\n\x11SubmitJobsRequest\x12+\n\x04jobs\x18\x01 \x03(\x0b\x32\x1d.meeshkan.v1.SubmitJobRequest\"4\n\x12SubmitJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"G\n\x0fListJobsRequest\x12%\n\x06states\x18\x01 \x03(\x0e\x32\x15.meeshkan.v1.JobState\x12\r\n\x05limit\x18\x02 \x01(\x05\"2\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"#\n\rGetJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"=\n\x10\x43\x61ncelJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x15\n\rgrace_seconds\x18\x02 \x01(\x05\"a\n\x11\x43\x61ncelJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12-\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x15.meeshkan.v1.JobState\"7\n\x11StreamLogsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\"\x8e\x01\n\x08LogChunk\x12,\n\x06stream\x18\x01 \x01(\x0e\x32\x1c.meeshkan.v1.LogChunk.Stream\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"F\n\x06Stream\x12\x16\n\x12STREAM_UNSPECIFIED\x10\x00\x12\x11\n\rSTREAM_STDOUT\x10\x01\x12\x11\n\rSTREAM_STDERR\x10\x02\".\n\x18ListNotificationsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"r\n\x19ListNotificationsResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x36\n\rnotifications\x18\x02 \x03(\x0b\x32\x1f.meeshkan.v1.NotificationRecord\"R\n\x10GetReportRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x14\n\x0chistory_name\x18\x02 \x01(\t\x12\x14\n\x0ctrend_points\x18\x03 \x01(\x05\"\xc1\x01\n\x11GetReportResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12+\n\x07scalars\x18\x02 \x03(\x0b\x32\x1a.meeshkan.v1.ScalarSummary\x12)\n\x07history\x18\x03 \x03(\x0b\x32\x18.meeshkan.v1.ScalarPoint\x12\x35\n\x10\x63ondition_events\x18\x04 \x03(\x0b\x32\x1b.meeshkan.v1.ConditionEvent\"V\n\x12RenderChartRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\"\"\n\x13RenderChartResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"\x0e\n\x0c\x43learRequest\"A\n\rClearResponse\x12\x1b\n\x13\x63leared_job_numbers\x18\x01 \x03(\x03\x12\x13\n\x0b\x62ytes_freed\x18\x02 \x01(\x03\"\x12\n\x10GetStatusRequest\"\xea\x01\n\x0b\x41gentStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x61ta_folder\x18\x04 \x01(\t\x12\x0e\n\x06python\x18\x05 \x01(\t\x12\x0b\n\x03pid\x18\x06 \x01(\x05\x12\x0e\n\x06queued\x18\x07 \x01(\x03\x12\x0f\n\x07running\x18\x08 \x01(\x03\x12\x10\n\x08\x66inished\x18\t \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\n \x01(\x03\x12\x10\n\x08\x63\x61nceled\x18\x0b \x01(\x03\"&\n\x0fShutdownRequest\x12\x13\n\x0b\x63\x61ncel_jobs\x18\x01 \x01(\x08\"M\n\x10ShutdownResponse\x12\x1c\n\x14\x63\x61nceled_job_numbers\x18\x01 \x03(\x03\x12\x1b\n\x13running_job_numbers\x18\x02 \x03(\x03\x32\x8c\x07\n\nJobService\x12J\n\tSubmitJob\x12\x1d.meeshkan.v1.SubmitJobRequest\x1a\x1e.meeshkan.v1.SubmitJobResponse\x12M\n\nSubmitJobs\x12\x1e.meeshkan.v1.SubmitJobsRequest\x1a\x1f.meeshkan.v1.SubmitJobsResponse\x12G\n\x08ListJobs\x12\x1c.meeshkan.v1.ListJobsRequest\x1a\x1d.meeshkan.v1.ListJobsResponse\x12\x36\n\x06GetJob\x12\x1a.meeshkan.v1.GetJobRequest\x1a\x10.meeshkan.v1.Job\x12J\n\tCancelJob\x12\x1d.meeshkan.v1.CancelJobRequest\x1a\x1e.meeshkan.v1.CancelJobResponse\x12\x45\n\nStreamLogs\x12\x1e.meeshkan.v1.StreamLogsRequest\x1a\x15.meeshkan.v1.LogChunk0\x01\x12\x62\n\x11ListNotifications\x12%.meeshkan.v1.ListNotificationsRequest\x1a&.meeshkan.v1.ListNotificationsResponse\x12J\n\tGetReport\x12\x1d.meeshkan.v1.GetReportRequest\x1a\x1e.meeshkan.v1.GetReportResponse\x12P\n\x0bRenderChart\x12\x1f.meeshkan.v1.RenderChartRequest\x1a .meeshkan.v1.RenderChartResponse\x12>\n\x05\x43lear\x12\x19.meeshkan.v1.ClearRequest\x1a\x1a.meeshkan.v1.ClearResponse\x12\x44\n\tGetStatus\x12\x1d.meeshkan.v1.GetStatusRequest\x1a\x18.meeshkan.v1.AgentStatus\x12G\n\x08Shutdown\x12\x1c.meeshkan.v1.ShutdownRequest\x1a\x1d.meeshkan.v1.ShutdownResponseB\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meeshkan/v1/jobs.proto\x12\x0bmeeshkan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17meeshkan/v1/types.proto\"\xf6\x01\n\x10SubmitJobRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x03(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x03 \x01(\x05\x12\x19\n\x11working_directory\x18\x04 \x01(\t\x12\x43\n\x0b\x65nvironment\x18\x05 \x03(\x0b\x32..meeshkan.v1.SubmitJobRequest.EnvironmentEntry\x12\x0e\n\x06python\x18\x06 \x01(\t\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\x11SubmitJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x10\n\x08warnings\x18\x02 \x03(\t\"@\n\x11SubmitJobsRequest\x12+\n\x04jobs\x18\x01 \x03(\x0b\x32\x1d.meeshkan.v1.SubmitJobRequest\"4\n\x12SubmitJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"k\n\x0fListJobsRequest\x12%\n\x06states\x18\x01 \x03(\x0e\x32\x15.meeshkan.v1.JobState\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\"\n\x04view\x18\x03 \x01(\x0e\x32\x14.meeshkan.v1.JobView\"2\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"#\n\rGetJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"=\n\x10\x43\x61ncelJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x15\n\rgrace_seconds\x18\x02 \x01(\x05\"a\n\x11\x43\x61ncelJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12-\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x15.meeshkan.v1.JobState\"7\n\x11StreamLogsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\"\x8e\x01\n\x08LogChunk\x12,\n\x06stream\x18\x01 \x01(\x0e\x32\x1c.meeshkan.v1.LogChunk.Stream\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"F\n\x06Stream\x12\x16\n\x12STREAM_UNSPECIFIED\x10\x00\x12\x11\n\rSTREAM_STDOUT\x10\x01\x12\x11\n\rSTREAM_STDERR\x10\x02\".\n\x18ListNotificationsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"r\n\x19ListNotificationsResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x36\n\rnotifications\x18\x02 \x03(\x0b\x32\x1f.meeshkan.v1.NotificationRecord\"R\n\x10GetReportRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x14\n\x0chistory_name\x18\x02 \x01(\t\x12\x14\n\x0ctrend_points\x18\x03 \x01(\x05\"\xc1\x01\n\x11GetReportResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12+\n\x07scalars\x18\x02 \x03(\x0b\x32\x1a.meeshkan.v1.ScalarSummary\x12)\n\x07history\x18\x03 \x03(\x0b\x32\x18.meeshkan.v1.ScalarPoint\x12\x35\n\x10\x63ondition_events\x18\x04 \x03(\x0b\x32\x1b.meeshkan.v1.ConditionEvent\"V\n\x12RenderChartRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\"\"\n\x13RenderChartResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"\x0e\n\x0c\x43learRequest\"A\n\rClearResponse\x12\x1b\n\x13\x63leared_job_numbers\x18\x01 \x03(\x03\x12\x13\n\x0b\x62ytes_freed\x18\x02 \x01(\x03\"\x12\n\x10GetStatusRequest\"\xea\x01\n\x0b\x41gentStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x61ta_folder\x18\x04 \x01(\t\x12\x0e\n\x06python\x18\x05 \x01(\t\x12\x0b\n\x03pid\x18\x06 \x01(\x05\x12\x0e\n\x06queued\x18\x07 \x01(\x03\x12\x0f\n\x07running\x18\x08 \x01(\x03\x12\x10\n\x08\x66inished\x18\t \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\n \x01(\x03\x12\x10\n\x08\x63\x61nceled\x18\x0b \x01(\x03\"&\n\x0fShutdownRequest\x12\x13\n\x0b\x63\x61ncel_jobs\x18\x01 \x01(\x08\"M\n\x10ShutdownResponse\x12\x1c\n\x14\x63\x61nceled_job_numbers\x18\x01 \x03(\x03\x12\x1b\n\x13running_job_numbers\x18\x02 \x03(\x03*J\n\x07JobView\x12\x18\n\x14JOB_VIEW_UNSPECIFIED\x10\x00\x12\x11\n\rJOB_VIEW_FULL\x10\x01\x12\x12\n\x0eJOB_VIEW_BASIC\x10\x02\x32\x8c\x07\n\nJobService\x12J\n\tSubmitJob\x12\x1d.meeshkan.v1.SubmitJobRequest\x1a\x1e.meeshkan.v1.SubmitJobResponse\x12M\n\nSubmitJobs\x12\x1e.meeshkan.v1.SubmitJobsRequest\x1a\x1f.meeshkan.v1.SubmitJobsResponse\x12G\n\x08ListJobs\x12\x1c.meeshkan.v1.ListJobsRequest\x1a\x1d.meeshkan.v1.ListJobsResponse\x12\x36\n\x06GetJob\x12\x1a.meeshkan.v1.GetJobRequest\x1a\x10.meeshkan.v1.Job\x12J\n\tCancelJob\x12\x1d.meeshkan.v1.CancelJobRequest\x1a\x1e.meeshkan.v1.CancelJobResponse\x12\x45\n\nStreamLogs\x12\x1e.meeshkan.v1.StreamLogsRequest\x1a\x15.meeshkan.v1.LogChunk0\x01\x12\x62\n\x11ListNotifications\x12%.meeshkan.v1.ListNotificationsRequest\x1a&.meeshkan.v1.ListNotificationsResponse\x12J\n\tGetReport\x12\x1d.meeshkan.v1.GetReportRequest\x1a\x1e.meeshkan.v1.GetReportResponse\x12P\n\x0bRenderChart\x12\x1f.meeshkan.v1.RenderChartRequest\x1a .meeshkan.v1.RenderChartResponse\x12>\n\x05\x43lear\x12\x19.meeshkan.v1.ClearRequest\x1a\x1a.meeshkan.v1.ClearResponse\x12\x44\n\tGetStatus\x12\x1d.meeshkan.v1.GetStatusRequest\x1a\x18.meeshkan.v1.AgentStatus\x12G\n\x08Shutdown\x12\x1c.meeshkan.v1.ShutdownRequest\x1a\x1d.meeshkan.v1.ShutdownResponseB\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'meeshkan.v1.jobs_pb2', globals())
@@ -25,6 +25,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'\252\002\013Meeshkan.V1'
   _SUBMITJOBREQUEST_ENVIRONMENTENTRY._options = None
   _SUBMITJOBREQUEST_ENVIRONMENTENTRY._serialized_options = b'8\001'
+  _JOBVIEW._serialized_start=2125
+  _JOBVIEW._serialized_end=2199
   _SUBMITJOBREQUEST._serialized_start=98
   _SUBMITJOBREQUEST._serialized_end=344
   _SUBMITJOBREQUEST_ENVIRONMENTENTRY._serialized_start=294
@@ -36,45 +38,45 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SUBMITJOBSRESPONSE._serialized_start=482
   _SUBMITJOBSRESPONSE._serialized_end=534
   _LISTJOBSREQUEST._serialized_start=536
-  _LISTJOBSREQUEST._serialized_end=607
-  _LISTJOBSRESPONSE._serialized_start=609
-  _LISTJOBSRESPONSE._serialized_end=659
-  _GETJOBREQUEST._serialized_start=661
-  _GETJOBREQUEST._serialized_end=696
-  _CANCELJOBREQUEST._serialized_start=698
-  _CANCELJOBREQUEST._serialized_end=759
-  _CANCELJOBRESPONSE._serialized_start=761
-  _CANCELJOBRESPONSE._serialized_end=858
-  _STREAMLOGSREQUEST._serialized_start=860
-  _STREAMLOGSREQUEST._serialized_end=915
-  _LOGCHUNK._serialized_start=918
-  _LOGCHUNK._serialized_end=1060
-  _LOGCHUNK_STREAM._serialized_start=990
-  _LOGCHUNK_STREAM._serialized_end=1060
-  _LISTNOTIFICATIONSREQUEST._serialized_start=1062
-  _LISTNOTIFICATIONSREQUEST._serialized_end=1108
-  _LISTNOTIFICATIONSRESPONSE._serialized_start=1110
-  _LISTNOTIFICATIONSRESPONSE._serialized_end=1224
-  _GETREPORTREQUEST._serialized_start=1226
-  _GETREPORTREQUEST._serialized_end=1308
-  _GETREPORTRESPONSE._serialized_start=1311
-  _GETREPORTRESPONSE._serialized_end=1504
-  _RENDERCHARTREQUEST._serialized_start=1506
-  _RENDERCHARTREQUEST._serialized_end=1592
-  _RENDERCHARTRESPONSE._serialized_start=1594
-  _RENDERCHARTRESPONSE._serialized_end=1628
-  _CLEARREQUEST._serialized_start=1630
-  _CLEARREQUEST._serialized_end=1644
-  _CLEARRESPONSE._serialized_start=1646
-  _CLEARRESPONSE._serialized_end=1711
-  _GETSTATUSREQUEST._serialized_start=1713
-  _GETSTATUSREQUEST._serialized_end=1731
-  _AGENTSTATUS._serialized_start=1734
-  _AGENTSTATUS._serialized_end=1968
-  _SHUTDOWNREQUEST._serialized_start=1970
-  _SHUTDOWNREQUEST._serialized_end=2008
-  _SHUTDOWNRESPONSE._serialized_start=2010
-  _SHUTDOWNRESPONSE._serialized_end=2087
-  _JOBSERVICE._serialized_start=2090
-  _JOBSERVICE._serialized_end=2998
+  _LISTJOBSREQUEST._serialized_end=643
+  _LISTJOBSRESPONSE._serialized_start=645
+  _LISTJOBSRESPONSE._serialized_end=695
+  _GETJOBREQUEST._serialized_start=697
+  _GETJOBREQUEST._serialized_end=732
+  _CANCELJOBREQUEST._serialized_start=734
+  _CANCELJOBREQUEST._serialized_end=795
+  _CANCELJOBRESPONSE._serialized_start=797
+  _CANCELJOBRESPONSE._serialized_end=894
+  _STREAMLOGSREQUEST._serialized_start=896
+  _STREAMLOGSREQUEST._serialized_end=951
+  _LOGCHUNK._serialized_start=954
+  _LOGCHUNK._serialized_end=1096
+  _LOGCHUNK_STREAM._serialized_start=1026
+  _LOGCHUNK_STREAM._serialized_end=1096
+  _LISTNOTIFICATIONSREQUEST._serialized_start=1098
+  _LISTNOTIFICATIONSREQUEST._serialized_end=1144
+  _LISTNOTIFICATIONSRESPONSE._serialized_start=1146
+  _LISTNOTIFICATIONSRESPONSE._serialized_end=1260
+  _GETREPORTREQUEST._serialized_start=1262
+  _GETREPORTREQUEST._serialized_end=1344
+  _GETREPORTRESPONSE._serialized_start=1347
+  _GETREPORTRESPONSE._serialized_end=1540
+  _RENDERCHARTREQUEST._serialized_start=1542
+  _RENDERCHARTREQUEST._serialized_end=1628
+  _RENDERCHARTRESPONSE._serialized_start=1630
+  _RENDERCHARTRESPONSE._serialized_end=1664
+  _CLEARREQUEST._serialized_start=1666
+  _CLEARREQUEST._serialized_end=1680
+  _CLEARRESPONSE._serialized_start=1682
+  _CLEARRESPONSE._serialized_end=1747
+  _GETSTATUSREQUEST._serialized_start=1749
+  _GETSTATUSREQUEST._serialized_end=1767
+  _AGENTSTATUS._serialized_start=1770
+  _AGENTSTATUS._serialized_end=2004
+  _SHUTDOWNREQUEST._serialized_start=2006
+  _SHUTDOWNREQUEST._serialized_end=2044
+  _SHUTDOWNRESPONSE._serialized_start=2046
+  _SHUTDOWNRESPONSE._serialized_end=2123
+  _JOBSERVICE._serialized_start=2202
+  _JOBSERVICE._serialized_end=3110
 # @@protoc_insertion_point(module_scope)
