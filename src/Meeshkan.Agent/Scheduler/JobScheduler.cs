@@ -42,11 +42,11 @@ public sealed partial class JobScheduler(
         if (running is null)
         {
             var canceled = store.MarkEnded(job.Number, JobState.Canceled, null, "canceled by the user");
-            if (canceled)
+            if (canceled is not null)
             {
-                Notify(job.Number, o => o.JobEnded);
+                Notify(canceled, o => o.JobEnded);
             }
-            return canceled;
+            return canceled is not null;
         }
         await JobLauncher.TerminateAsync(running, grace ?? TimeSpan.FromSeconds(config.CancelGraceSeconds)).ConfigureAwait(false);
         await running.Exited.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
@@ -88,18 +88,17 @@ public sealed partial class JobScheduler(
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             Log.CouldNotStart(logger, job.Number, e.Message);
-            store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {e.Message}");
-            Notify(job.Number, o => o.JobEnded);
+            Notify(store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {e.Message}"), o => o.JobEnded);
             return;
         }
-        if (!store.MarkRunning(job.Number, running.Pid, running.StartTicks))
+        if (store.MarkRunning(job.Number, running.Pid, running.StartTicks) is not { } started)
         {
             // Canceled between being picked and being started.
             await JobLauncher.TerminateAsync(running, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
         }
         Log.Started(logger, job.Number, running.Pid);
-        Notify(job.Number, o => o.JobStarted);
+        Notify(started, o => o.JobStarted);
         await WatchAsync(running, stopping).ConfigureAwait(false);
     }
 
@@ -131,9 +130,9 @@ public sealed partial class JobScheduler(
                 : exit.ExitCode == 0 ? (JobState.Finished, null)
                 : exit.ExitCode is { } code ? (JobState.Failed, ExitReason(code))
                 : (JobState.Failed, exit.Unknown);
-            store.MarkEnded(running.Number, state, exit.ExitCode, reason);
+            var ended = store.MarkEnded(running.Number, state, exit.ExitCode, reason);
             Log.Ended(logger, running.Number, state.ToString(), exit.ExitCode ?? -1);
-            Notify(running.Number, o => o.JobEnded);
+            Notify(ended, o => o.JobEnded);
         }
         finally
         {
@@ -148,9 +147,9 @@ public sealed partial class JobScheduler(
         ? $"killed by signal {code - 128} (exit status {code})"
         : $"exit status {code}";
 
-    private void Notify(long number, Func<IAgentObserver, Action<JobRecord>> pick)
+    private void Notify(JobRecord? job, Func<IAgentObserver, Action<JobRecord>> pick)
     {
-        if (store.GetByNumber(number) is not { } job)
+        if (job is null)
         {
             return;
         }

@@ -105,8 +105,8 @@ public sealed class ReportServiceImpl(
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"job {job.Number} is run by the agent; it ends when its process exits"));
         }
         var state = request.Success ? JobState.Finished : JobState.Failed;
-        jobs.MarkEnded(job.Number, state, request.Success ? 0 : request.ExitCode, request.Success ? null : Truncate(request.Error, 2000));
-        var ended = jobs.GetByNumber(job.Number)!;
+        var ended = jobs.MarkEnded(job.Number, state, request.Success ? 0 : request.ExitCode, request.Success ? null : Truncate(request.Error, 2000))
+            ?? jobs.GetByNumber(job.Number)!;
         foreach (var observer in observers)
         {
             observer.JobEnded(ended);

@@ -146,8 +146,8 @@ public sealed class JobStore(Database database, TimeProvider time)
         return counts;
     }
 
-    /// <summary>QUEUED → RUNNING. False when the job is no longer queued (canceled meanwhile).</summary>
-    public bool MarkRunning(long number, int pid, long? pidStartTicks)
+    /// <summary>QUEUED → RUNNING: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
+    public JobRecord? MarkRunning(long number, int pid, long? pidStartTicks)
     {
         var now = time.GetUtcNow();
         using var connection = database.Open();
@@ -156,23 +156,23 @@ public sealed class JobStore(Database database, TimeProvider time)
         command.Transaction = transaction;
         command.CommandText =
             $"UPDATE jobs SET state = {(int)JobState.Running}, started_at = $now, pid = $pid, pid_start_ticks = $ticks " +
-            $"WHERE number = $number AND state = {(int)JobState.Queued}";
+            $"WHERE number = $number AND state = {(int)JobState.Queued} RETURNING {ColumnsWithoutEnvironment}";
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$pid", pid);
         command.Parameters.AddWithValue("$ticks", pidStartTicks is { } t ? t : DBNull.Value);
         command.Parameters.AddWithValue("$number", number);
-        if (command.ExecuteNonQuery() == 0)
+        if (Read(command) is not [var job])
         {
-            return false;
+            return null;
         }
         using var evt = EventCommand(connection, transaction);
         AddEvent(evt, number, now, JobState.Running, $"pid {pid}");
         transaction.Commit();
-        return true;
+        return job;
     }
 
-    /// <summary>Moves a job that has not ended yet to an end state. False when it had already ended.</summary>
-    public bool MarkEnded(long number, JobState state, int? exitCode, string? reason)
+    /// <summary>Moves a job that has not ended yet to an end state: the job as it now is, or null when it had already ended.</summary>
+    public JobRecord? MarkEnded(long number, JobState state, int? exitCode, string? reason)
     {
         var now = time.GetUtcNow();
         using var connection = database.Open();
@@ -181,20 +181,20 @@ public sealed class JobStore(Database database, TimeProvider time)
         command.Transaction = transaction;
         command.CommandText =
             "UPDATE jobs SET state = $state, finished_at = $now, exit_code = $code, failure_reason = $reason " +
-            $"WHERE number = $number AND state IN ({(int)JobState.Queued}, {(int)JobState.Running})";
+            $"WHERE number = $number AND state IN ({(int)JobState.Queued}, {(int)JobState.Running}) RETURNING {ColumnsWithoutEnvironment}";
         command.Parameters.AddWithValue("$state", (int)state);
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$code", exitCode is { } c ? c : DBNull.Value);
         command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
         command.Parameters.AddWithValue("$number", number);
-        if (command.ExecuteNonQuery() == 0)
+        if (Read(command) is not [var job])
         {
-            return false;
+            return null;
         }
         using var evt = EventCommand(connection, transaction);
         AddEvent(evt, number, now, state, reason ?? (exitCode is { } e ? $"exit {e}" : null));
         transaction.Commit();
-        return true;
+        return job;
     }
 
     /// <summary>Deletes every ended job and all that was stored for it; returns them (their folders are the caller's).</summary>
