@@ -64,7 +64,13 @@ public static class AgentHost
         using (instance)
         {
             string? remoteEndpoint = null;
-            var builder = WebApplication.CreateSlimBuilder();
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+            {
+                // The agent reads no appsettings.json; left on, reloading it watched the agent's working folder and
+                // every folder below it (each new job folder too) with inotify.
+                Args = ["--hostBuilder:reloadConfigOnChange=false"],
+                ContentRootPath = home.Root,
+            });
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o =>
             {

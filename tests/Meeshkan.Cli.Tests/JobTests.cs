@@ -92,6 +92,66 @@ public sealed class JobTests
     }
 
     [Test]
+    public void Short_jobs_back_to_back_each_keep_their_own_exit_status_and_never_overlap()
+    {
+        // The scheduler starts the next job before it records the last one's end: each end must still land on its
+        // own job, and the recorded times must still show one job at a time.
+        var numbers = Enumerable.Range(0, 12).Select(i => _sandbox.Submit("sh", "-c", $"exit {i % 3}")).ToArray();
+        _sandbox.WaitForEnd(numbers[^1]);
+        using var doc = System.Text.Json.JsonDocument.Parse(_sandbox.Ok("list", "--json"));
+        var jobs = doc.RootElement.GetProperty("jobs").EnumerateArray().ToDictionary(
+            e => long.Parse(e.GetProperty("number").GetString()!, System.Globalization.CultureInfo.InvariantCulture), e => e.Clone());
+        for (var i = 0; i < numbers.Length; i++)
+        {
+            var job = ListedJob.From(jobs[numbers[i]]);
+            Assert.That((job.State, job.ExitCode), Is.EqualTo(i % 3 == 0 ? ("FINISHED", (int?)0) : ("FAILED", (int?)(i % 3))), $"job {job.Number}");
+            if (i > 0)
+            {
+                var previousEnd = jobs[numbers[i - 1]].GetProperty("finishedAt").GetDateTime();
+                Assert.That(jobs[numbers[i]].GetProperty("startedAt").GetDateTime(), Is.GreaterThanOrEqualTo(previousEnd), $"job {numbers[i]} started before job {numbers[i - 1]} ended");
+            }
+        }
+    }
+
+    [Test]
+    public void A_queued_job_canceled_while_another_runs_never_starts()
+    {
+        // The job after the running one is read ahead while it runs; a cancel must drop that copy.
+        var marker = Path.Combine(_sandbox.WorkDir, "ran");
+        _sandbox.Submit("sleep", "0.3");
+        var running = _sandbox.Submit("sleep", "1.5");
+        var queued = _sandbox.Submit("-n", "later", "touch", marker);
+        _sandbox.WaitForState(running, TimeSpan.FromSeconds(10), "RUNNING");
+        Thread.Sleep(200);
+        _sandbox.Ok("cancel", "later");
+        _sandbox.WaitForEnd(running);
+        var after = _sandbox.Submit("true");
+        _sandbox.WaitForEnd(after);
+        Assert.That(_sandbox.Job(queued)!.State, Is.EqualTo("CANCELED"));
+        Assert.That(File.Exists(marker), Is.False, "the canceled job ran");
+    }
+
+    [Test]
+    public void The_agent_watches_no_folder()
+    {
+        // The web host's defaults used to watch the agent's working folder, and every folder below it, with inotify.
+        _sandbox.Submit("true");
+        var pid = _sandbox.AgentPid ?? throw new InvalidOperationException("no agent pid");
+        var watchers = Directory.GetFiles($"/proc/{pid}/fd").Where(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget?.Contains("inotify", StringComparison.Ordinal) == true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
+        Assert.That(watchers, Is.Empty);
+    }
+
+    [Test]
     public void Every_identifier_form_finds_the_job()
     {
         var number = _sandbox.Submit("-n", "resnet-lr-0.1", "true");

@@ -26,6 +26,8 @@ public sealed class JobLauncher(AgentOptions options)
 
     public const string ExitCodeFile = "exit_code";
 
+    private readonly ChildReaper _reaper = new();
+
     private const string Shell = "/bin/sh";
 
     public RunningJob Start(JobRecord job)
@@ -36,10 +38,9 @@ public sealed class JobLauncher(AgentOptions options)
         // `sh`, which forks the job. A `setsid` program in between cost a further exec per job.
         var pid = PosixSpawn.Start(Shell, [Shell, "-c", Wrapper, "meeshkan-job", job.OutputDirectory, .. job.Command],
             JobEnvironment(job), job.WorkingDirectory);
+        // Read before the reaper may reap it: a zombie still has its /proc entry.
         var ticks = Native.ProcessStartTicks(pid);
-        var exited = Task.Factory.StartNew(() => new JobExit(PosixSpawn.WaitForExit(pid)), CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return new RunningJob(job.Number, pid, ticks, exited);
+        return new RunningJob(job.Number, pid, ticks, _reaper.Watch(pid));
     }
 
     /// <summary>Watches a job that an earlier agent started; null when its process is already gone.</summary>

@@ -16,7 +16,11 @@ public sealed partial class JobScheduler(
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Lock _gate = new();
     private RunningJob? _current;
-    private bool _cancelRequested;
+    private long? _cancelRequested;
+    // The oldest queued job, read while the running one runs so that the next starts without a query; dropped when
+    // a cancel changes the queue (each cancel counts in _queueChanges).
+    private JobRecord? _upcoming;
+    private long _queueChanges;
 
     /// <summary>Tells the scheduler that the queue changed.</summary>
     public void Wake() => _wake.Release();
@@ -36,12 +40,17 @@ public sealed partial class JobScheduler(
             running = _current is { } c && c.Number == job.Number ? c : null;
             if (running is not null)
             {
-                _cancelRequested = true;
+                _cancelRequested = job.Number;
             }
         }
         if (running is null)
         {
             var canceled = store.MarkEnded(job.Number, JobState.Canceled, null, "canceled by the user");
+            lock (_gate)
+            {
+                _queueChanges++;
+                _upcoming = null;
+            }
             if (canceled is not null)
             {
                 Notify(canceled, o => o.JobEnded);
@@ -64,81 +73,161 @@ public sealed partial class JobScheduler(
         foreach (var job in store.List([JobState.Running]).Where(j => !j.External))
         {
             Log.Adopting(logger, job.Number, job.Pid ?? 0);
-            await WatchAsync(launcher.Adopt(job, stopping), stopping).ConfigureAwait(false);
+            var adopted = launcher.Adopt(job, stopping);
+            SetCurrent(adopted);
+            if (await ExitOf(adopted, stopping).ConfigureAwait(false) is not { } exit)
+            {
+                return;
+            }
+            RecordEnd(adopted, exit);
         }
-        while (!stopping.IsCancellationRequested)
+        // A job that exits has its end recorded once the next job has started: the next one starts as soon as the
+        // last ends, without waiting on the database (still one job at a time; bench/notes.md).
+        (RunningJob Job, JobExit Exit)? exited = null;
+        while (true)
         {
-            var next = store.NextQueued();
+            var next = stopping.IsCancellationRequested ? null : TakeNext();
             if (next is null)
             {
+                if (exited is { } last)
+                {
+                    RecordEnd(last.Job, last.Exit);
+                    exited = null;
+                    continue;
+                }
                 await _wake.WaitAsync(stopping).ConfigureAwait(false);
                 continue;
             }
-            await RunAsync(next, stopping).ConfigureAwait(false);
+            var running = TryStart(next);
+            if (exited is { } previous)
+            {
+                RecordEnd(previous.Job, previous.Exit);
+                exited = null;
+            }
+            if (running is null || !await MarkStartedAsync(next, running).ConfigureAwait(false))
+            {
+                continue;
+            }
+            ReadUpcoming();
+            if (await ExitOf(running, stopping).ConfigureAwait(false) is not { } exit)
+            {
+                return;
+            }
+            exited = (running, exit);
         }
     }
 
-    private async Task RunAsync(JobRecord job, CancellationToken stopping)
+    private JobRecord? TakeNext()
     {
-        RunningJob running;
+        lock (_gate)
+        {
+            var upcoming = _upcoming;
+            _upcoming = null;
+            if (upcoming is not null)
+            {
+                return upcoming;
+            }
+        }
+        return store.NextQueued();
+    }
+
+    private void ReadUpcoming()
+    {
+        long changes;
+        lock (_gate)
+        {
+            changes = _queueChanges;
+        }
+        var upcoming = store.NextQueued();
+        lock (_gate)
+        {
+            if (changes == _queueChanges)
+            {
+                _upcoming = upcoming;
+            }
+        }
+    }
+
+    /// <summary>The job's process, or null (and the job failed) when it could not start.</summary>
+    private RunningJob? TryStart(JobRecord job)
+    {
         try
         {
-            running = launcher.Start(job);
+            var running = launcher.Start(job);
+            SetCurrent(running);
+            return running;
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             Log.CouldNotStart(logger, job.Number, e.Message);
             Notify(store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {e.Message}"), o => o.JobEnded);
-            return;
+            return null;
         }
+    }
+
+    private async Task<bool> MarkStartedAsync(JobRecord job, RunningJob running)
+    {
         if (store.MarkRunning(job.Number, running.Pid, running.StartTicks) is not { } started)
         {
             // Canceled between being picked and being started.
+            ClearCurrent(running);
             await JobLauncher.TerminateAsync(running, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return;
+            return false;
         }
         Log.Started(logger, job.Number, running.Pid);
         Notify(started, o => o.JobStarted);
-        await WatchAsync(running, stopping).ConfigureAwait(false);
+        return true;
     }
 
-    private async Task WatchAsync(RunningJob running, CancellationToken stopping)
+    /// <summary>How the job ended, or null when the agent is stopping (the job runs on; the next agent adopts it).</summary>
+    private static async Task<JobExit?> ExitOf(RunningJob running, CancellationToken stopping)
+    {
+        try
+        {
+            return await running.Exited.WaitAsync(stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private void RecordEnd(RunningJob running, JobExit exit)
+    {
+        bool canceled;
+        lock (_gate)
+        {
+            canceled = _cancelRequested == running.Number;
+        }
+        var (state, reason) = canceled ? (JobState.Canceled, "canceled by the user")
+            : exit.ExitCode == 0 ? (JobState.Finished, null)
+            : exit.ExitCode is { } code ? (JobState.Failed, ExitReason(code))
+            : (JobState.Failed, exit.Unknown);
+        var ended = store.MarkEnded(running.Number, state, exit.ExitCode, reason);
+        ClearCurrent(running);
+        Log.Ended(logger, running.Number, state.ToString(), exit.ExitCode ?? -1);
+        Notify(ended, o => o.JobEnded);
+    }
+
+    private void SetCurrent(RunningJob running)
     {
         lock (_gate)
         {
             _current = running;
-            _cancelRequested = false;
         }
-        try
+    }
+
+    private void ClearCurrent(RunningJob running)
+    {
+        lock (_gate)
         {
-            JobExit exit;
-            try
-            {
-                exit = await running.Exited.WaitAsync(stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // The agent is stopping: the job keeps running and the next agent adopts it.
-                return;
-            }
-            bool canceled;
-            lock (_gate)
-            {
-                canceled = _cancelRequested;
-            }
-            var (state, reason) = canceled ? (JobState.Canceled, "canceled by the user")
-                : exit.ExitCode == 0 ? (JobState.Finished, null)
-                : exit.ExitCode is { } code ? (JobState.Failed, ExitReason(code))
-                : (JobState.Failed, exit.Unknown);
-            var ended = store.MarkEnded(running.Number, state, exit.ExitCode, reason);
-            Log.Ended(logger, running.Number, state.ToString(), exit.ExitCode ?? -1);
-            Notify(ended, o => o.JobEnded);
-        }
-        finally
-        {
-            lock (_gate)
+            if (_current == running)
             {
                 _current = null;
+            }
+            if (_cancelRequested == running.Number)
+            {
+                _cancelRequested = null;
             }
         }
     }

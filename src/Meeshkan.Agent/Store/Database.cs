@@ -35,14 +35,21 @@ public sealed class Database
 
     public string Path { get; }
 
+    // The SQLite connections (the pool keeps them open between uses) whose pragmas are set: once each is enough.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = [];
+
     /// <summary>An open connection (from the pool) with the agent's pragmas set.</summary>
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
-        pragma.ExecuteNonQuery();
+        if (!_prepared.TryGetValue(connection.Handle!, out _))
+        {
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+            pragma.ExecuteNonQuery();
+            _prepared.AddOrUpdate(connection.Handle!, _prepared);
+        }
         return connection;
     }
 
