@@ -45,6 +45,7 @@ Task("Stubs")
 Task("Test")
     .Description("Runs every test suite (NUnit and pytest) against the native `meeshkan` and prints `N passed, N failed`.")
     .IsDependentOn("Publish")
+    .IsDependentOn("Pack")
     .Does(() =>
 {
     var results = artifacts.Combine("test-results");
@@ -62,7 +63,11 @@ Task("Test")
                 NoLogo = true,
                 Filter = string.IsNullOrEmpty(testFilter) ? null : testFilter,
                 Loggers = new[] { $"trx;LogFileName={results}/{name}.trx", "console;verbosity=normal" },
-                EnvironmentVariables = new Dictionary<string, string> { ["MEESHKAN_EXE"] = meeshkan.FullPath },
+                EnvironmentVariables = new Dictionary<string, string>
+                {
+                    ["MEESHKAN_EXE"] = meeshkan.FullPath,
+                    ["MEESHKAN_PACKAGES"] = artifacts.Combine("packages").FullPath,
+                },
             });
         }
         catch (Exception e)

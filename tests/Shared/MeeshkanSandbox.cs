@@ -15,8 +15,12 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 public sealed class MeeshkanSandbox : IDisposable
 {
-    public MeeshkanSandbox()
+    private readonly string _executable;
+
+    /// <param name="executable">The `meeshkan` to run (default: <see cref="Executable"/>).</param>
+    public MeeshkanSandbox(string? executable = null)
     {
+        _executable = executable ?? Executable;
         // Short: a Unix socket path must fit in 107 bytes.
         Home = Directory.CreateTempSubdirectory("mk-").FullName;
         WorkDir = Directory.CreateTempSubdirectory("mkw-").FullName;
@@ -55,7 +59,7 @@ public sealed class MeeshkanSandbox : IDisposable
 
     public CliResult RunIn(string workingDirectory, string? stdin, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo(Executable)
+        var start = new ProcessStartInfo(_executable)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
