@@ -98,17 +98,14 @@ public sealed class JobTests
         // own job, and the recorded times must still show one job at a time.
         var numbers = Enumerable.Range(0, 12).Select(i => _sandbox.Submit("sh", "-c", $"exit {i % 3}")).ToArray();
         _sandbox.WaitForEnd(numbers[^1]);
-        using var doc = System.Text.Json.JsonDocument.Parse(_sandbox.Ok("list", "--json"));
-        var jobs = doc.RootElement.GetProperty("jobs").EnumerateArray().ToDictionary(
-            e => long.Parse(e.GetProperty("number").GetString()!, System.Globalization.CultureInfo.InvariantCulture), e => e.Clone());
+        var jobs = _sandbox.Jobs().ToDictionary(j => j.Number);
         for (var i = 0; i < numbers.Length; i++)
         {
-            var job = ListedJob.From(jobs[numbers[i]]);
+            var job = jobs[numbers[i]];
             Assert.That((job.State, job.ExitCode), Is.EqualTo(i % 3 == 0 ? ("FINISHED", (int?)0) : ("FAILED", (int?)(i % 3))), $"job {job.Number}");
             if (i > 0)
             {
-                var previousEnd = jobs[numbers[i - 1]].GetProperty("finishedAt").GetDateTime();
-                Assert.That(jobs[numbers[i]].GetProperty("startedAt").GetDateTime(), Is.GreaterThanOrEqualTo(previousEnd), $"job {numbers[i]} started before job {numbers[i - 1]} ended");
+                Assert.That(job.StartedAt, Is.GreaterThanOrEqualTo(jobs[numbers[i - 1]].FinishedAt ?? DateTime.MaxValue), $"job {numbers[i]} started before job {numbers[i - 1]} ended");
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using Meeshkan.Testing;
 
@@ -44,18 +43,11 @@ public sealed class ToolPackageTests
             Assert.That(names, Does.Contain("tools/any/linux-x64/meeshkan"));
             Assert.That(names, Does.Contain("tools/any/linux-x64/core/meeshkan"));
         }
-        var install = Process.Start(new ProcessStartInfo("dotnet",
-            ["tool", "install", "meeshkan", "--tool-path", _toolPath, "--add-source", _packages, "--version", "0.1.0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            // Its own package cache: a package of the same version installed before must not stand in for this one.
-            Environment = { ["NUGET_PACKAGES"] = Path.Combine(_toolPath, ".packages") },
-        })!;
-        var output = install.StandardOutput.ReadToEndAsync();
-        var errors = install.StandardError.ReadToEnd();
-        Assert.That(install.WaitForExit(TimeSpan.FromMinutes(3)), Is.True, "dotnet tool install did not finish");
-        Assert.That(install.ExitCode, Is.Zero, output.Result + errors);
+        // Its own package cache: a package of the same version installed before must not stand in for this one.
+        var install = MeeshkanSandbox.RunProgram("dotnet",
+            ["tool", "install", "meeshkan", "--tool-path", _toolPath, "--add-source", _packages, "--version", "0.1.0"],
+            _toolPath, new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(_toolPath, ".packages") }, TimeSpan.FromMinutes(3));
+        Assert.That(install.ExitCode, Is.Zero, install.ToString());
 
         using var sandbox = new MeeshkanSandbox(Path.Combine(_toolPath, "meeshkan"));
         sandbox.Start();

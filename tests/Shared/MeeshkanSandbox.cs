@@ -59,7 +59,22 @@ public sealed class MeeshkanSandbox : IDisposable
 
     public CliResult RunIn(string workingDirectory, string? stdin, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo(_executable)
+        var environment = new Dictionary<string, string> { ["MEESHKAN_HOME"] = Home };
+        foreach (var (key, value) in Environment)
+        {
+            environment[key] = value;
+        }
+        return RunProgram(_executable, args, workingDirectory, environment, timeout, stdin);
+    }
+
+    /// <summary>
+    /// Runs any program to its end with these arguments, extra environment and standard input (none: closed), and
+    /// returns what it printed; killed with its children, and a <see cref="TimeoutException"/>, past the timeout.
+    /// </summary>
+    public static CliResult RunProgram(string program, IEnumerable<string> args, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, string? stdin = null)
+    {
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -71,8 +86,7 @@ public sealed class MeeshkanSandbox : IDisposable
         {
             start.ArgumentList.Add(arg);
         }
-        start.Environment["MEESHKAN_HOME"] = Home;
-        foreach (var (key, value) in Environment)
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
         }
@@ -87,7 +101,7 @@ public sealed class MeeshkanSandbox : IDisposable
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"meeshkan {string.Join(' ', args)} did not finish within {timeout}");
+            throw new TimeoutException($"{Path.GetFileName(program)} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
         }
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
@@ -220,7 +234,8 @@ public sealed class MeeshkanSandbox : IDisposable
 }
 
 /// <summary>A job as `meeshkan list --json` shows it.</summary>
-public sealed record ListedJob(long Number, string Id, string Name, string State, string OutputDirectory, int? ExitCode, string FailureReason, int Pid)
+public sealed record ListedJob(long Number, string Id, string Name, string State, string OutputDirectory, int? ExitCode, string FailureReason, int Pid,
+    DateTime? StartedAt, DateTime? FinishedAt)
 {
     public static ListedJob From(System.Text.Json.JsonElement e) => new(
         long.Parse(e.GetProperty("number").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
@@ -230,5 +245,7 @@ public sealed record ListedJob(long Number, string Id, string Name, string State
         e.GetProperty("outputDirectory").GetString()!,
         e.GetProperty("hasExitCode").GetBoolean() ? e.GetProperty("exitCode").GetInt32() : null,
         e.GetProperty("failureReason").GetString()!,
-        e.GetProperty("pid").GetInt32());
+        e.GetProperty("pid").GetInt32(),
+        e.TryGetProperty("startedAt", out var started) ? started.GetDateTime() : null,
+        e.TryGetProperty("finishedAt", out var finished) ? finished.GetDateTime() : null);
 }

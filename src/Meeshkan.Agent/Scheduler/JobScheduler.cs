@@ -84,26 +84,29 @@ public sealed partial class JobScheduler(
         // A job that exits has its end recorded once the next job has started: the next one starts as soon as the
         // last ends, without waiting on the database (still one job at a time; bench/notes.md).
         (RunningJob Job, JobExit Exit)? exited = null;
+        void RecordExited()
+        {
+            if (exited is { } last)
+            {
+                RecordEnd(last.Job, last.Exit);
+                exited = null;
+            }
+        }
         while (true)
         {
             var next = stopping.IsCancellationRequested ? null : TakeNext();
             if (next is null)
             {
-                if (exited is { } last)
+                if (exited is not null)
                 {
-                    RecordEnd(last.Job, last.Exit);
-                    exited = null;
+                    RecordExited();
                     continue;
                 }
                 await _wake.WaitAsync(stopping).ConfigureAwait(false);
                 continue;
             }
             var running = TryStart(next);
-            if (exited is { } previous)
-            {
-                RecordEnd(previous.Job, previous.Exit);
-                exited = null;
-            }
+            RecordExited();
             if (running is null || !await MarkStartedAsync(next, running).ConfigureAwait(false))
             {
                 continue;

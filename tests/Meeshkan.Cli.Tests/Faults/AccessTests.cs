@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Meeshkan.Testing;
 
@@ -90,21 +89,6 @@ public sealed class AccessTests
         Run("runuser", "-u", user, "--", "/usr/bin/python3", "-c",
             "import sys\ntry:\n open(sys.argv[1],'rb').read(1); print('read')\nexcept OSError as e: print(type(e).__name__, e)", file).Stdout;
 
-    private static CliResult Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)}");
-        }
-        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static CliResult Run(string program, params string[] args) =>
+        MeeshkanSandbox.RunProgram(program, args, "/", null, TimeSpan.FromSeconds(120));
 }
