@@ -3,9 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests and jobs need (Debian's Python is the one with grpcio; see README).
+# Debian packages the tests and jobs need (Debian's Python is the one with grpcio; see README; Slurm and munge for the
+# single-node cluster tests/Meeshkan.Slurm.Tests starts itself: no systemd needed).
 packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-pytest
-          python3-aiosmtpd task-spooler python3-torch python3-sklearn fonts-dejavu-core time)
+          python3-aiosmtpd task-spooler python3-torch python3-sklearn fonts-dejavu-core time
+          slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
