@@ -109,7 +109,7 @@ public static class AgentHost
                 o.Interceptors.Add<StoreErrorInterceptor>();
                 if (certificate is not null)
                 {
-                    o.Interceptors.Add<RemoteAuthInterceptor>();
+                    o.Interceptors.Add<RemoteDefaultsInterceptor>();
                 }
             });
             if (certificate is not null)
@@ -138,6 +138,10 @@ public static class AgentHost
             ConfigureServices?.Invoke(services);
 
             var app = builder.Build();
+            if (certificate is not null)
+            {
+                app.UseRemoteAccess();
+            }
             app.MapGrpcService<JobServiceImpl>();
             app.MapGrpcService<ReportServiceImpl>();
             app.Services.GetRequiredService<AgentClock>();

@@ -61,6 +61,29 @@ public sealed class ReportScalarTests : ReporterTestBase
         Assert.That(() => reporter.ReportScalar("", 1), Throws.ArgumentException);
     }
 
+    [TestCase(603, "")]
+    [TestCase(0, "   ")]
+    [TestCase(0, "bad\u001b[2Jname")]
+    [TestCase(0, "nul\0")]
+    [TestCase(0, "c1\u0085")]
+    public async Task A_name_the_agent_would_refuse_is_refused_at_the_call_and_nothing_of_that_call_is_sent(int length, string name)
+    {
+        name = length > 0 ? new string('n', length) : name;
+        var reporter = NewReporter();
+
+        reporter.ReportScalar("loss", 1);
+        Assert.That(() => reporter.ReportScalar(name, 2), Throws.ArgumentException);
+        Assert.That(() => reporter.ReportScalar(name, 2, step: 5), Throws.ArgumentException);
+        Assert.That(() => reporter.ReportScalars(("loss", 3), (name, 4)), Throws.ArgumentException);
+        Assert.That(() => reporter.AddCondition(name, v => v > 1), Throws.ArgumentException);
+        reporter.ReportScalar("loss", 5);
+        reporter.ReportScalar(new string('n', 512), 6);
+        Assert.That(await reporter.FlushAsync(), Is.True);
+
+        Assert.That(Agent.Points(JobId).Select(p => (p.Name, p.Value)),
+            Is.EqualTo(new[] { ("loss", 1.0), ("loss", 5.0), (new string('n', 512), 6.0) }), "nothing of a refused call is sent");
+    }
+
     [Test]
     public async Task Reporting_while_the_agent_is_down_never_throws_and_warns_once()
     {

@@ -88,19 +88,19 @@ public sealed class ScalarReporter : IAsyncDisposable
     /// <summary>Reports one value of scalar <paramref name="name"/>; the agent numbers its steps 0, 1, 2, …</summary>
     /// <param name="name">Any non-empty name, e.g. "train loss".</param>
     /// <param name="value">The value; NaN and infinities are kept.</param>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is null or empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null, blank, longer than 512 characters or has control characters (nothing is reported then).</exception>
     public void ReportScalar(string name, double value)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        CheckName(name, nameof(name));
         Append(name, value, PointBuffer.NoStep, Stopwatch.GetTimestamp());
     }
 
     /// <summary>Reports one value of scalar <paramref name="name"/> at an explicit step.</summary>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is null or empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null, blank, longer than 512 characters or has control characters (nothing is reported then).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
     public void ReportScalar(string name, double value, long step)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        CheckName(name, nameof(name));
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         Append(name, value, step, Stopwatch.GetTimestamp());
     }
@@ -114,12 +114,12 @@ public sealed class ScalarReporter : IAsyncDisposable
         ReportScalars([(name1, value1), (name2, value2), (name3, value3)]);
 
     /// <summary>Reports any number of scalars at once (same time): <c>ReportScalars(("loss", l), ("accuracy", a))</c>.</summary>
-    /// <exception cref="ArgumentException">A name is null or empty (nothing is reported then).</exception>
+    /// <exception cref="ArgumentException">A name is null, blank, longer than 512 characters or has control characters (nothing of the call is reported then).</exception>
     public void ReportScalars(params ReadOnlySpan<(string Name, double Value)> scalars)
     {
         foreach (var (name, _) in scalars)
         {
-            ArgumentException.ThrowIfNullOrEmpty(name, nameof(scalars));
+            CheckName(name, nameof(scalars));
         }
         if (_jobId is null)
         {
@@ -295,7 +295,7 @@ public sealed class ScalarReporter : IAsyncDisposable
         }
         foreach (var name in names)
         {
-            ArgumentException.ThrowIfNullOrEmpty(name, nameof(names));
+            CheckName(name, nameof(names));
         }
         var text = string.IsNullOrWhiteSpace(description) ? string.Join(", ", names) + " condition" : description.Trim();
         if (_jobId is null)
@@ -305,6 +305,16 @@ public sealed class ScalarReporter : IAsyncDisposable
         // Registration happens on the pump: a function condition cannot be refused for its text.
         Keep(new Condition(names, function, expression: null, text, onlyReported));
         _wake.Release();
+    }
+
+    /// <summary>Refuses a name the agent would refuse (<see cref="ScalarName"/>), at the call, before anything is buffered.</summary>
+    private static void CheckName(string name, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(name, parameter);
+        if (ScalarName.Problem(name) is { } problem)
+        {
+            throw new ArgumentException(problem, parameter);
+        }
     }
 
     private static Condition ExpressionCondition(string expression, bool onlyReported)

@@ -43,6 +43,20 @@ class TestArgumentErrors:
         with pytest.raises(ValueError, match="empty"):
             meeshkan.report_scalar("", 1.0)
 
+    @pytest.mark.parametrize("name", ["n" * 603, "  ", "bad\x1b[2Jname", "nul\0", "tab\there", "\x85"])
+    def test_a_name_the_agent_would_refuse_is_a_value_error_and_nothing_is_recorded(self, name: str) -> None:
+        meeshkan.report_scalar("loss", 1.0)
+        with pytest.raises(ValueError):
+            meeshkan.report_scalar(name, 2.0)
+        with pytest.raises(ValueError):
+            meeshkan.report_scalar("loss", 3.0, name, 4.0)
+        meeshkan.report_scalar("loss", 5.0)
+        assert [(n, v) for n, v, _ in buffered()] == [("loss", 1.0), ("loss", 5.0)]
+
+    def test_a_name_of_512_characters_is_accepted(self) -> None:
+        meeshkan.report_scalar("n" * 512, 1.0)
+        assert [n for n, _, _ in buffered()] == ["n" * 512]
+
     @pytest.mark.parametrize("value", ["1.5", None, [1.0], 1j, object(), b"1"])
     def test_a_value_that_is_not_a_number_is_a_type_error(self, value: object) -> None:
         with pytest.raises(TypeError, match="must be a number"):

@@ -45,7 +45,7 @@ public sealed partial class ConditionEngine(
         var names = new List<string>();
         foreach (var name in request.Names)
         {
-            if (ScalarNames.Problem(name) is { } problem)
+            if (ScalarName.Problem(name) is { } problem)
             {
                 throw Invalid($"condition names: {problem}");
             }
@@ -158,7 +158,7 @@ public sealed partial class ConditionEngine(
             }
             foreach (var name in values.Keys)
             {
-                if (ScalarNames.Problem(name) is { } problem)
+                if (ScalarName.Problem(name) is { } problem)
                 {
                     throw Invalid($"condition values: {problem}");
                 }

@@ -92,7 +92,7 @@ public sealed class ConditionExpression
         }
         foreach (var name in names)
         {
-            if (ScalarNames.Problem(name) is { } problem)
+            if (ScalarName.Problem(name) is { } problem)
             {
                 throw new ConditionExpressionException($"condition `{text}` reads an invalid scalar name: {problem}");
             }

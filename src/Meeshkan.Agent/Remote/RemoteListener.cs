@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,7 +67,11 @@ public static class RemoteListener
     {
         services.AddSingleton(new AccessToken(home));
         services.AddSingleton<FailureThrottle>();
-        services.AddSingleton<RemoteAuthInterceptor>();
+        services.AddSingleton<RemoteAuthMiddleware>();
+        services.AddSingleton<RemoteDefaultsInterceptor>();
         return services;
     }
+
+    /// <summary>Puts the token check in front of every request, before gRPC reads its body.</summary>
+    public static IApplicationBuilder UseRemoteAccess(this IApplicationBuilder app) => app.UseMiddleware<RemoteAuthMiddleware>();
 }

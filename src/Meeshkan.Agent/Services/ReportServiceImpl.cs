@@ -15,26 +15,31 @@ public sealed class ReportServiceImpl(
     public override Task<ReportScalarsResponse> ReportScalars(ScalarBatch request, ServerCallContext context)
     {
         var job = RunningJob(request.JobId);
-        ScalarBatchValidator.Validate(request);
+        var (batch, refused, problem) = ScalarBatchValidator.Check(request);
         IReadOnlyList<ScalarStore.Series>? stored;
         try
         {
-            stored = scalars.Append(job.Number, request, time.GetUtcNow().ToUnixTimeMilliseconds() * 1000);
+            stored = scalars.Append(job.Number, batch, time.GetUtcNow().ToUnixTimeMilliseconds() * 1000);
         }
         catch (ScalarStore.TooManyNamesException e)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
         }
-        if (stored is null)
+        if (stored is not null)
         {
-            return Task.FromResult(new ReportScalarsResponse { Accepted = request.Values.Count, Duplicate = true });
+            conditions.Evaluate(job, stored);
+            foreach (var observer in observers)
+            {
+                observer.ScalarsReported(job, stored);
+            }
         }
-        conditions.Evaluate(job, stored);
-        foreach (var observer in observers)
+        if (refused > 0)
         {
-            observer.ScalarsReported(job, stored);
+            // The good points are stored (at their true steps); the caller still learns that some were not.
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"{refused} of {request.Values.Count} points refused: {problem}; the other {batch.Values.Count} are stored"));
         }
-        return Task.FromResult(new ReportScalarsResponse { Accepted = request.Values.Count });
+        return Task.FromResult(new ReportScalarsResponse { Accepted = batch.Values.Count, Duplicate = stored is null });
     }
 
     public override Task<AddConditionResponse> AddCondition(AddConditionRequest request, ServerCallContext context)

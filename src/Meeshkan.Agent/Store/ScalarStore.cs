@@ -13,9 +13,6 @@ namespace Meeshkan.Agent.Store;
 /// </summary>
 public sealed class ScalarStore(Database database)
 {
-    /// <summary>Longest scalar name accepted.</summary>
-    public const int MaxNameLength = 512;
-
     /// <summary>Distinct scalar names one job may have.</summary>
     public const int MaxNamesPerJob = 10_000;
 
