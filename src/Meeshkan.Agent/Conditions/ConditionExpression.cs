@@ -13,7 +13,8 @@ namespace Meeshkan.Agent.Conditions;
 /// <remarks>
 /// Numbers are doubles throughout (<c>1 / 0</c> is infinity, comparisons with NaN are false, <c>x != x</c> is true
 /// for NaN). Supported: + - * / % ** , comparisons (= == != &lt;&gt; &lt; &lt;= &gt; &gt;=), and/or/not (&amp;&amp; || !),
-/// <c>c ? a : b</c>, and the functions in <see cref="FunctionNames"/> (any case).
+/// <c>c ? a : b</c>, and the functions in <see cref="FunctionNames"/> (any case): <c>isnan(x)</c> and <c>isinf(x)</c> say
+/// whether a value is NaN or infinite, so <c>isnan([train loss])</c> can stop a job whose loss diverged.
 /// </remarks>
 public sealed class ConditionExpression
 {
@@ -23,8 +24,8 @@ public sealed class ConditionExpression
     /// <summary>Functions a condition may call, lower case.</summary>
     public static readonly IReadOnlyList<string> FunctionNames =
     [
-        "abs", "acos", "asin", "atan", "atan2", "ceiling", "cos", "exp", "floor", "ieeeremainder", "if", "in", "isnan",
-        "ln", "log", "log10", "max", "min", "pow", "round", "sign", "sin", "sqrt", "tan", "truncate",
+        "abs", "acos", "asin", "atan", "atan2", "ceiling", "cos", "exp", "floor", "ieeeremainder", "if", "in", "isinf",
+        "isnan", "ln", "log", "log10", "max", "min", "pow", "round", "sign", "sin", "sqrt", "tan", "truncate",
     ];
 
     private static readonly LogicalExpressionParserOptions ParserOptions = new();
@@ -65,7 +66,7 @@ public sealed class ConditionExpression
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new ConditionExpressionException(
-                $"condition `{text}` is not a valid expression ({e.Message.TrimEnd('.')}); write e.g. `eval_loss - train_loss > 0.2`, " +
+                $"condition `{text}` is not a valid expression ({SyntaxError(e.Message)}); write e.g. `eval_loss - train_loss > 0.2`, " +
                 "with [brackets] around names that contain spaces or other symbols");
         }
         var names = new List<string>();
@@ -98,6 +99,20 @@ public sealed class ConditionExpression
             }
         }
         return new ConditionExpression(text, tree, names);
+    }
+
+    /// <summary>NCalc's "Invalid token in expression at position (1:11)." as "invalid token in expression at column 11".</summary>
+    private static string SyntaxError(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"^(.*?)\.?\s*at position \((\d+):(\d+)\)\.?$");
+        if (!match.Success)
+        {
+            return message.TrimEnd('.');
+        }
+        var what = match.Groups[1].Value.TrimEnd('.');
+        what = what.Length > 0 ? char.ToLowerInvariant(what[0]) + what[1..] : "syntax error";
+        var (line, column) = (match.Groups[2].Value, match.Groups[3].Value);
+        return line == "1" ? $"{what} at column {column}" : $"{what} at line {line}, column {column}";
     }
 
     /// <summary>
@@ -203,6 +218,9 @@ public sealed class ConditionExpression
                 case "isnan":
                     Arity(1, 1);
                     return Linq.Expression.Call(typeof(double), nameof(double.IsNaN), null, Arg(0));
+                case "isinf":
+                    Arity(1, 1);
+                    return Linq.Expression.Call(typeof(double), nameof(double.IsInfinity), null, Arg(0));
                 case "sign":
                     Arity(1, 1);
                     return Linq.Expression.Convert(CallMath(nameof(System.Math.Sign), Arg(0)), typeof(double));
@@ -225,9 +243,16 @@ public sealed class ConditionExpression
                     Arity(1, 1);
                     return CallMath(MathName(name), Arg(0));
                 default:
-                    throw Invalid($"condition `{text}` calls {function.Identifier.Name}(), which is not known; " +
+                    throw Invalid($"condition `{text}` calls {function.Identifier.Name}(), which is not known{At(function.Identifier.Name)}; " +
                         $"use one of {string.Join(", ", FunctionNames)}");
             }
+        }
+
+        /// <summary>" (at column N)" of the first call of <paramref name="name"/> in the text, or nothing.</summary>
+        private string At(string name)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(text, $@"(?<![\w\]]){System.Text.RegularExpressions.Regex.Escape(name)}\s*\(");
+            return match.Success ? $" (at column {match.Index + 1})" : "";
         }
 
         private static string MathName(string lower) =>

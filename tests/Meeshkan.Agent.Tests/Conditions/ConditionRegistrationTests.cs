@@ -39,6 +39,18 @@ public sealed class ConditionRegistrationTests
         Assert.That(error.Status.Detail, Does.Contain(reason));
     }
 
+    [TestCase("eval_loss >", "at column 11")]
+    [TestCase("(a > 1", "parenthesis not closed at column 7")]
+    [TestCase("a >= 1 and and b > 2", "invalid token in expression at column 16")]
+    [TestCase("a > 1 and isnun(b)", "isnun(), which is not known (at column 11)")]
+    [TestCase("isinf(a, b)", "isinf() takes 1 argument(s), not 2")]
+    public void A_syntax_error_says_where_it_is(string expression, string reason)
+    {
+        var error = Assert.Throws<RpcException>(() => _bed.AddExpression(expression));
+
+        Assert.That(error!.Status.Detail, Does.Contain(reason));
+    }
+
     [Test]
     public void A_refused_expression_is_not_kept()
     {

@@ -110,6 +110,22 @@ public sealed class ExpressionConditionTests
     }
 
     [Test]
+    public void Isinf_is_met_by_either_infinity_and_isnan_by_nan()
+    {
+        _bed.AddExpression("isinf([train loss])");
+        _bed.AddExpression("isnan(loss)");
+
+        _bed.Report(("train loss", 1e308), ("loss", 0.5));
+        Assert.That(_bed.Events(), Is.Empty);
+
+        _bed.Report(("train loss", double.NegativeInfinity));
+        Assert.That(_bed.Events().Single().Values["train loss"], Is.EqualTo(double.NegativeInfinity));
+
+        _bed.Report(("loss", double.NaN));
+        Assert.That(_bed.Events(), Has.Count.EqualTo(2));
+    }
+
+    [Test]
     public void Division_by_zero_is_infinity_not_an_error()
     {
         _bed.AddExpression("a / b > 1000");

@@ -70,6 +70,16 @@ class JobServiceStub(object):
                 request_serializer=meeshkan_dot_v1_dot_jobs__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.FromString,
                 )
+        self.RetryJob = channel.unary_unary(
+                '/meeshkan.v1.JobService/RetryJob',
+                request_serializer=meeshkan_dot_v1_dot_jobs__pb2.RetryJobRequest.SerializeToString,
+                response_deserializer=meeshkan_dot_v1_dot_jobs__pb2.SubmitJobResponse.FromString,
+                )
+        self.WaitJobs = channel.unary_unary(
+                '/meeshkan.v1.JobService/WaitJobs',
+                request_serializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsRequest.SerializeToString,
+                response_deserializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsResponse.FromString,
+                )
         self.Shutdown = channel.unary_unary(
                 '/meeshkan.v1.JobService/Shutdown',
                 request_serializer=meeshkan_dot_v1_dot_jobs__pb2.ShutdownRequest.SerializeToString,
@@ -153,6 +163,20 @@ class JobServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RetryJob(self, request, context):
+        """Queues a new job with the command, working directory, environment and options of an ended one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WaitJobs(self, request, context):
+        """Returns once every given job has ended (after its last attempt), with the jobs as they ended.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Shutdown(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -216,6 +240,16 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.GetStatusRequest.FromString,
                     response_serializer=meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.SerializeToString,
+            ),
+            'RetryJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryJob,
+                    request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.RetryJobRequest.FromString,
+                    response_serializer=meeshkan_dot_v1_dot_jobs__pb2.SubmitJobResponse.SerializeToString,
+            ),
+            'WaitJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.WaitJobs,
+                    request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsRequest.FromString,
+                    response_serializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsResponse.SerializeToString,
             ),
             'Shutdown': grpc.unary_unary_rpc_method_handler(
                     servicer.Shutdown,
@@ -416,6 +450,40 @@ class JobService(object):
         return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/GetStatus',
             meeshkan_dot_v1_dot_jobs__pb2.GetStatusRequest.SerializeToString,
             meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RetryJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/RetryJob',
+            meeshkan_dot_v1_dot_jobs__pb2.RetryJobRequest.SerializeToString,
+            meeshkan_dot_v1_dot_jobs__pb2.SubmitJobResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WaitJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/WaitJobs',
+            meeshkan_dot_v1_dot_jobs__pb2.WaitJobsRequest.SerializeToString,
+            meeshkan_dot_v1_dot_jobs__pb2.WaitJobsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

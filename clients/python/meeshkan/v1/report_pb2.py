@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from meeshkan.v1 import types_pb2 as meeshkan_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18meeshkan/v1/report.proto\x12\x0bmeeshkan.v1\x1a\x17meeshkan/v1/types.proto\"\x9a\x01\n\x0bScalarBatch\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\x12\n\nname_index\x18\x03 \x03(\r\x12\x0e\n\x06values\x18\x04 \x03(\x01\x12\r\n\x05steps\x18\x05 \x03(\x03\x12\x14\n\x0cwall_time_us\x18\x06 \x03(\x03\x12\x11\n\tclient_id\x18\x07 \x01(\t\x12\x10\n\x08sequence\x18\x08 \x01(\x04\"<\n\x15ReportScalarsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xab\x01\n\x13\x41\x64\x64\x43onditionRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nexpression\x18\x02 \x01(\t\x12\r\n\x05names\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x1b\n\x13\x65valuated_by_client\x18\x05 \x01(\x08\x12\x15\n\ronly_reported\x18\x06 \x01(\x08\x12\x18\n\x10\x63ooldown_seconds\x18\x07 \x01(\x05\";\n\x14\x41\x64\x64\x43onditionResponse\x12\x14\n\x0c\x63ondition_id\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\"\xa8\x01\n\x13\x43onditionMetRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ondition_id\x18\x02 \x01(\t\x12<\n\x06values\x18\x03 \x03(\x0b\x32,.meeshkan.v1.ConditionMetRequest.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"(\n\x14\x43onditionMetResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x08\"0\n\rNotifyRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x10\n\x0eNotifyResponse\"|\n\x12RegisterJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x02 \x01(\x05\x12\x0f\n\x07\x63ommand\x18\x03 \x03(\t\x12\x19\n\x11working_directory\x18\x04 \x01(\t\x12\x0b\n\x03pid\x18\x05 \x01(\x05\"U\n\x10\x46inishJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07success\x18\x02 \x01(\x08\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\r\n\x05\x65rror\x18\x04 \x01(\t2\xd1\x03\n\rReportService\x12M\n\rReportScalars\x12\x18.meeshkan.v1.ScalarBatch\x1a\".meeshkan.v1.ReportScalarsResponse\x12S\n\x0c\x41\x64\x64\x43ondition\x12 .meeshkan.v1.AddConditionRequest\x1a!.meeshkan.v1.AddConditionResponse\x12Y\n\x12ReportConditionMet\x12 .meeshkan.v1.ConditionMetRequest\x1a!.meeshkan.v1.ConditionMetResponse\x12\x41\n\x06Notify\x12\x1a.meeshkan.v1.NotifyRequest\x1a\x1b.meeshkan.v1.NotifyResponse\x12@\n\x0bRegisterJob\x12\x1f.meeshkan.v1.RegisterJobRequest\x1a\x10.meeshkan.v1.Job\x12<\n\tFinishJob\x12\x1d.meeshkan.v1.FinishJobRequest\x1a\x10.meeshkan.v1.JobB\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18meeshkan/v1/report.proto\x12\x0bmeeshkan.v1\x1a\x17meeshkan/v1/types.proto\"\x9a\x01\n\x0bScalarBatch\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\x12\n\nname_index\x18\x03 \x03(\r\x12\x0e\n\x06values\x18\x04 \x03(\x01\x12\r\n\x05steps\x18\x05 \x03(\x03\x12\x14\n\x0cwall_time_us\x18\x06 \x03(\x03\x12\x11\n\tclient_id\x18\x07 \x01(\t\x12\x10\n\x08sequence\x18\x08 \x01(\x04\"<\n\x15ReportScalarsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"\xd9\x01\n\x13\x41\x64\x64\x43onditionRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nexpression\x18\x02 \x01(\t\x12\r\n\x05names\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x1b\n\x13\x65valuated_by_client\x18\x05 \x01(\x08\x12\x15\n\ronly_reported\x18\x06 \x01(\x08\x12\x18\n\x10\x63ooldown_seconds\x18\x07 \x01(\x05\x12,\n\x06\x61\x63tion\x18\x08 \x01(\x0e\x32\x1c.meeshkan.v1.ConditionAction\";\n\x14\x41\x64\x64\x43onditionResponse\x12\x14\n\x0c\x63ondition_id\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\"\xa8\x01\n\x13\x43onditionMetRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ondition_id\x18\x02 \x01(\t\x12<\n\x06values\x18\x03 \x03(\x0b\x32,.meeshkan.v1.ConditionMetRequest.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"(\n\x14\x43onditionMetResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x08\"0\n\rNotifyRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x10\n\x0eNotifyResponse\"|\n\x12RegisterJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x02 \x01(\x05\x12\x0f\n\x07\x63ommand\x18\x03 \x03(\t\x12\x19\n\x11working_directory\x18\x04 \x01(\t\x12\x0b\n\x03pid\x18\x05 \x01(\x05\"U\n\x10\x46inishJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07success\x18\x02 \x01(\x08\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\r\n\x05\x65rror\x18\x04 \x01(\t2\xd1\x03\n\rReportService\x12M\n\rReportScalars\x12\x18.meeshkan.v1.ScalarBatch\x1a\".meeshkan.v1.ReportScalarsResponse\x12S\n\x0c\x41\x64\x64\x43ondition\x12 .meeshkan.v1.AddConditionRequest\x1a!.meeshkan.v1.AddConditionResponse\x12Y\n\x12ReportConditionMet\x12 .meeshkan.v1.ConditionMetRequest\x1a!.meeshkan.v1.ConditionMetResponse\x12\x41\n\x06Notify\x12\x1a.meeshkan.v1.NotifyRequest\x1a\x1b.meeshkan.v1.NotifyResponse\x12@\n\x0bRegisterJob\x12\x1f.meeshkan.v1.RegisterJobRequest\x1a\x10.meeshkan.v1.Job\x12<\n\tFinishJob\x12\x1d.meeshkan.v1.FinishJobRequest\x1a\x10.meeshkan.v1.JobB\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'meeshkan.v1.report_pb2', globals())
@@ -29,23 +29,23 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _REPORTSCALARSRESPONSE._serialized_start=223
   _REPORTSCALARSRESPONSE._serialized_end=283
   _ADDCONDITIONREQUEST._serialized_start=286
-  _ADDCONDITIONREQUEST._serialized_end=457
-  _ADDCONDITIONRESPONSE._serialized_start=459
-  _ADDCONDITIONRESPONSE._serialized_end=518
-  _CONDITIONMETREQUEST._serialized_start=521
-  _CONDITIONMETREQUEST._serialized_end=689
-  _CONDITIONMETREQUEST_VALUESENTRY._serialized_start=644
-  _CONDITIONMETREQUEST_VALUESENTRY._serialized_end=689
-  _CONDITIONMETRESPONSE._serialized_start=691
-  _CONDITIONMETRESPONSE._serialized_end=731
-  _NOTIFYREQUEST._serialized_start=733
-  _NOTIFYREQUEST._serialized_end=781
-  _NOTIFYRESPONSE._serialized_start=783
-  _NOTIFYRESPONSE._serialized_end=799
-  _REGISTERJOBREQUEST._serialized_start=801
-  _REGISTERJOBREQUEST._serialized_end=925
-  _FINISHJOBREQUEST._serialized_start=927
-  _FINISHJOBREQUEST._serialized_end=1012
-  _REPORTSERVICE._serialized_start=1015
-  _REPORTSERVICE._serialized_end=1480
+  _ADDCONDITIONREQUEST._serialized_end=503
+  _ADDCONDITIONRESPONSE._serialized_start=505
+  _ADDCONDITIONRESPONSE._serialized_end=564
+  _CONDITIONMETREQUEST._serialized_start=567
+  _CONDITIONMETREQUEST._serialized_end=735
+  _CONDITIONMETREQUEST_VALUESENTRY._serialized_start=690
+  _CONDITIONMETREQUEST_VALUESENTRY._serialized_end=735
+  _CONDITIONMETRESPONSE._serialized_start=737
+  _CONDITIONMETRESPONSE._serialized_end=777
+  _NOTIFYREQUEST._serialized_start=779
+  _NOTIFYREQUEST._serialized_end=827
+  _NOTIFYRESPONSE._serialized_start=829
+  _NOTIFYRESPONSE._serialized_end=845
+  _REGISTERJOBREQUEST._serialized_start=847
+  _REGISTERJOBREQUEST._serialized_end=971
+  _FINISHJOBREQUEST._serialized_start=973
+  _FINISHJOBREQUEST._serialized_end=1058
+  _REPORTSERVICE._serialized_start=1061
+  _REPORTSERVICE._serialized_end=1526
 # @@protoc_insertion_point(module_scope)

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17meeshkan/v1/types.proto\x12\x0bmeeshkan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x03\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\x12$\n\x05state\x18\x04 \x01(\x0e\x32\x15.meeshkan.v1.JobState\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x19\n\x11working_directory\x18\x06 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rhas_exit_code\x18\x0b \x01(\x08\x12\x11\n\texit_code\x18\x0c \x01(\x05\x12\x16\n\x0e\x66\x61ilure_reason\x18\r \x01(\t\x12\x18\n\x10output_directory\x18\x0e \x01(\t\x12\x10\n\x08\x65xternal\x18\x0f \x01(\x08\x12\x0b\n\x03pid\x18\x10 \x01(\x05\x12:\n\x11last_notification\x18\x11 \x01(\x0b\x32\x1f.meeshkan.v1.NotificationRecord\"I\n\x06Scalar\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0c\n\x04step\x18\x03 \x01(\x03\x12\x14\n\x0cwall_time_us\x18\x04 \x01(\x03\"\x82\x01\n\rScalarSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0c\n\x04step\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63ount\x18\x05 \x01(\x03\x12\r\n\x05trend\x18\x06 \x03(\x01\"@\n\x0bScalarPoint\x12\x0c\n\x04step\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x14\n\x0cwall_time_us\x18\x03 \x01(\x03\"\xcd\x01\n\x0e\x43onditionEvent\x12\x14\n\x0c\x63ondition_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x06values\x18\x04 \x03(\x0b\x32\'.meeshkan.v1.ConditionEvent.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xc1\x01\n\x12NotificationRecord\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12/\n\x06status\x18\x04 \x01(\x0e\x32\x1f.meeshkan.v1.NotificationStatus\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x0f\n\x07summary\x18\x07 \x01(\t*\x98\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x16\n\x12JOB_STATE_FINISHED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x16\n\x12JOB_STATE_CANCELED\x10\x05*\x9b\x01\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_STATUS_SUCCESS\x10\x01\x12\x1e\n\x1aNOTIFICATION_STATUS_FAILED\x10\x02\x12\x1f\n\x1bNOTIFICATION_STATUS_PENDING\x10\x03\x42\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17meeshkan/v1/types.proto\x12\x0bmeeshkan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x05\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x0c\n\x04name\x18\x03 \x01(\t\x12$\n\x05state\x18\x04 \x01(\x0e\x32\x15.meeshkan.v1.JobState\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x19\n\x11working_directory\x18\x06 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rhas_exit_code\x18\x0b \x01(\x08\x12\x11\n\texit_code\x18\x0c \x01(\x05\x12\x16\n\x0e\x66\x61ilure_reason\x18\r \x01(\t\x12\x18\n\x10output_directory\x18\x0e \x01(\t\x12\x10\n\x08\x65xternal\x18\x0f \x01(\x08\x12\x0b\n\x03pid\x18\x10 \x01(\x05\x12:\n\x11last_notification\x18\x11 \x01(\x0b\x32\x1f.meeshkan.v1.NotificationRecord\x12\r\n\x05\x61\x66ter\x18\x1e \x03(\x03\x12\x11\n\tafter_any\x18\x1f \x03(\x03\x12\x17\n\x0ftimeout_seconds\x18  \x01(\x03\x12\x0f\n\x07retries\x18! \x01(\x05\x12\x1b\n\x13retry_delay_seconds\x18\" \x01(\x03\x12\x0f\n\x07stop_if\x18# \x01(\t\x12\x0f\n\x07\x61ttempt\x18$ \x01(\x05\x12,\n\x08retry_at\x18% \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\nstopped_by\x18& \x01(\x0b\x32\x1b.meeshkan.v1.ConditionEvent\x12)\n\x08\x61ttempts\x18\' \x03(\x0b\x32\x17.meeshkan.v1.JobAttempt\"\xb8\x01\n\nJobAttempt\x12\x0f\n\x07\x61ttempt\x18\x01 \x01(\x05\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rhas_exit_code\x18\x04 \x01(\x08\x12\x11\n\texit_code\x18\x05 \x01(\x05\x12\x0e\n\x06reason\x18\x06 \x01(\t\"I\n\x06Scalar\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0c\n\x04step\x18\x03 \x01(\x03\x12\x14\n\x0cwall_time_us\x18\x04 \x01(\x03\"\x82\x01\n\rScalarSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0c\n\x04step\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63ount\x18\x05 \x01(\x03\x12\r\n\x05trend\x18\x06 \x03(\x01\"@\n\x0bScalarPoint\x12\x0c\n\x04step\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x14\n\x0cwall_time_us\x18\x03 \x01(\x03\"\xfb\x01\n\x0e\x43onditionEvent\x12\x14\n\x0c\x63ondition_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x06values\x18\x04 \x03(\x0b\x32\'.meeshkan.v1.ConditionEvent.ValuesEntry\x12,\n\x06\x61\x63tion\x18\x05 \x01(\x0e\x32\x1c.meeshkan.v1.ConditionAction\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xc1\x01\n\x12NotificationRecord\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12/\n\x06status\x18\x04 \x01(\x0e\x32\x1f.meeshkan.v1.NotificationStatus\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x0f\n\x07summary\x18\x07 \x01(\t*\x98\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x16\n\x12JOB_STATE_FINISHED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x16\n\x12JOB_STATE_CANCELED\x10\x05*k\n\x0f\x43onditionAction\x12 \n\x1c\x43ONDITION_ACTION_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43ONDITION_ACTION_NOTIFY\x10\x01\x12\x19\n\x15\x43ONDITION_ACTION_STOP\x10\x02*\x9b\x01\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_STATUS_SUCCESS\x10\x01\x12\x1e\n\x1aNOTIFICATION_STATUS_FAILED\x10\x02\x12\x1f\n\x1bNOTIFICATION_STATUS_PENDING\x10\x03\x42\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'meeshkan.v1.types_pb2', globals())
@@ -24,22 +24,26 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'\252\002\013Meeshkan.V1'
   _CONDITIONEVENT_VALUESENTRY._options = None
   _CONDITIONEVENT_VALUESENTRY._serialized_options = b'8\001'
-  _JOBSTATE._serialized_start=1245
-  _JOBSTATE._serialized_end=1397
-  _NOTIFICATIONSTATUS._serialized_start=1400
-  _NOTIFICATIONSTATUS._serialized_end=1555
+  _JOBSTATE._serialized_start=1755
+  _JOBSTATE._serialized_end=1907
+  _CONDITIONACTION._serialized_start=1909
+  _CONDITIONACTION._serialized_end=2016
+  _NOTIFICATIONSTATUS._serialized_start=2019
+  _NOTIFICATIONSTATUS._serialized_end=2174
   _JOB._serialized_start=74
-  _JOB._serialized_end=564
-  _SCALAR._serialized_start=566
-  _SCALAR._serialized_end=639
-  _SCALARSUMMARY._serialized_start=642
-  _SCALARSUMMARY._serialized_end=772
-  _SCALARPOINT._serialized_start=774
-  _SCALARPOINT._serialized_end=838
-  _CONDITIONEVENT._serialized_start=841
-  _CONDITIONEVENT._serialized_end=1046
-  _CONDITIONEVENT_VALUESENTRY._serialized_start=1001
-  _CONDITIONEVENT_VALUESENTRY._serialized_end=1046
-  _NOTIFICATIONRECORD._serialized_start=1049
-  _NOTIFICATIONRECORD._serialized_end=1242
+  _JOB._serialized_end=841
+  _JOBATTEMPT._serialized_start=844
+  _JOBATTEMPT._serialized_end=1028
+  _SCALAR._serialized_start=1030
+  _SCALAR._serialized_end=1103
+  _SCALARSUMMARY._serialized_start=1106
+  _SCALARSUMMARY._serialized_end=1236
+  _SCALARPOINT._serialized_start=1238
+  _SCALARPOINT._serialized_end=1302
+  _CONDITIONEVENT._serialized_start=1305
+  _CONDITIONEVENT._serialized_end=1556
+  _CONDITIONEVENT_VALUESENTRY._serialized_start=1511
+  _CONDITIONEVENT_VALUESENTRY._serialized_end=1556
+  _NOTIFICATIONRECORD._serialized_start=1559
+  _NOTIFICATIONRECORD._serialized_end=1752
 # @@protoc_insertion_point(module_scope)
