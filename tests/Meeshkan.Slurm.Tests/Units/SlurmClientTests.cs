@@ -50,9 +50,9 @@ public sealed class SlurmClientTests
 
         Assert.That(commands.Calls, Is.EqualTo(new[]
         {
-            "squeue -h -t all -j 1,2,3,4 -O JobID:|,State:|,Reason:|,NodeList:|,exit_code:|",
-            "sacct -n -X --parsable2 -j 2,3,4 -o JobID,State,ExitCode,NodeList,Reason",
-            "sacct -c -n -X --parsable2 -j 2,3,4 -o JobID,State,ExitCode,NodeList,Reason",
+            "squeue -h -t all -j 1,2,3,4 -O JobID:|,State:|,Reason:|,NodeList:|,exit_code:|,EndTime:|",
+            "sacct -n -X --parsable2 -j 2,3,4 -o JobID,State,ExitCode,NodeList,Reason,End",
+            "sacct -c -n -X --parsable2 -j 2,3,4 -o JobID,State,ExitCode,NodeList,Reason,End",
         }));
         Assert.That(poll.Jobs.Keys, Is.EquivalentTo(new long[] { 1, 2, 3 }));
         Assert.That(poll.Jobs[3].ExitCode, Is.EqualTo(3));

@@ -33,6 +33,16 @@ public sealed class SlurmJobStatusTests
             Is.EqualTo((JobState.Failed, (int?)137, "killed by signal 9 (Slurm 3: FAILED)")));
     }
 
+    [Test]
+    public void An_ended_job_carries_when_it_ended_by_the_clusters_clock()
+    {
+        var local = new DateTimeOffset(new DateTime(2026, 12, 3, 12, 58, 43, DateTimeKind.Local));
+        Assert.That(SlurmJobStatus.FromSqueue("1|FAILED|NonZeroExitCode|vm|768|2026-12-03T12:58:43|")!.EndedAt, Is.EqualTo(local));
+        Assert.That(SlurmJobStatus.FromSqueue("2|RUNNING|None|vm|0|2026-12-03T13:58:43|")!.EndedAt, Is.Null, "a running job's EndTime is its limit");
+        Assert.That(SlurmJobStatus.FromSacct("3|COMPLETED|0:0|vm||2026-12-03T12:58:43")!.EndedAt, Is.EqualTo(local));
+        Assert.That(SlurmJobStatus.FromSacct("4|COMPLETED|0:0|vm||Unknown")!.EndedAt, Is.Null);
+    }
+
     [TestCase("COMPLETED", JobState.Finished, "")]
     [TestCase("CANCELLED", JobState.Canceled, "canceled in Slurm (Slurm 5: CANCELLED)")]
     [TestCase("TIMEOUT", JobState.Failed, "time limit reached (Slurm 5: TIMEOUT)")]

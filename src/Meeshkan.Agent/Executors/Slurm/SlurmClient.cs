@@ -21,8 +21,8 @@ public sealed record SlurmPoll(IReadOnlyDictionary<long, SlurmJobStatus> Jobs, b
 /// </summary>
 public sealed class SlurmClient(ISlurmCommands commands, IEnumerable<KeyValuePair<string, string>>? environment = null)
 {
-    private const string SqueueFormat = "JobID:|,State:|,Reason:|,NodeList:|,exit_code:|";
-    private const string SacctFormat = "JobID,State,ExitCode,NodeList,Reason";
+    private const string SqueueFormat = "JobID:|,State:|,Reason:|,NodeList:|,exit_code:|,EndTime:|";
+    private const string SacctFormat = "JobID,State,ExitCode,NodeList,Reason,End";
     // The sacct that answered last: ["sacct"] (slurmdbd) or ["sacct", "-c"] (the job completion file); null: none yet.
     private string[]? _sacct;
 

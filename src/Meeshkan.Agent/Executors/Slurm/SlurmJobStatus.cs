@@ -6,6 +6,9 @@ namespace Meeshkan.Agent.Executors.Slurm;
 /// <summary>What Slurm says about one job: its state (PENDING, RUNNING, COMPLETED, TIMEOUT...), the reason, the node, and how it exited.</summary>
 public sealed record SlurmJobStatus(long JobId, string State, string Reason, string Nodes, int? ExitCode, int? Signal)
 {
+    /// <summary>When the job ended, by the cluster's clock (squeue's EndTime, sacct's End); null while it runs or when unknown.</summary>
+    public DateTimeOffset? EndedAt { get; init; }
+
     private static readonly HashSet<string> Waiting = ["PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "SPECIAL_EXIT"];
     private static readonly HashSet<string> Ended =
         ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED"];
@@ -50,7 +53,7 @@ public sealed record SlurmJobStatus(long JobId, string State, string Reason, str
     }
 
     /// <summary>
-    /// One line of <c>squeue -h -t all -O JobID:|,State:|,Reason:|,NodeList:|,exit_code:|</c>; the exit code is a wait
+    /// One line of <c>squeue -h -t all -O JobID:|,State:|,Reason:|,NodeList:|,exit_code:|,EndTime:|</c>; the exit code is a wait
     /// status there (768 = exit 3, 15 = signal 15). Null for a line that is not one.
     /// </summary>
     public static SlurmJobStatus? FromSqueue(string line)
@@ -66,10 +69,11 @@ public sealed record SlurmJobStatus(long JobId, string State, string Reason, str
             exit = status >> 8 & 0xff;
             signal = status & 0x7f;
         }
-        return new SlurmJobStatus(id, BaseState(f[1]), f[2].Trim(), NodeList(f[3]), exit, signal);
+        var state = BaseState(f[1]);
+        return new SlurmJobStatus(id, state, f[2].Trim(), NodeList(f[3]), exit, signal) { EndedAt = Ended.Contains(state) && f.Length > 5 ? Time(f[5]) : null };
     }
 
-    /// <summary>One line of <c>sacct [-c] -n -X --parsable2 -o JobID,State,ExitCode,NodeList,Reason</c>; ExitCode is <c>CODE:SIGNAL</c>.</summary>
+    /// <summary>One line of <c>sacct [-c] -n -X --parsable2 -o JobID,State,ExitCode,NodeList,Reason,End</c>; ExitCode is <c>CODE:SIGNAL</c>.</summary>
     public static SlurmJobStatus? FromSacct(string line)
     {
         var f = line.Split('|');
@@ -84,13 +88,22 @@ public sealed record SlurmJobStatus(long JobId, string State, string Reason, str
         {
             (exit, signal) = (e, s);
         }
-        return new SlurmJobStatus(id, BaseState(f[1]), f.Length > 4 ? f[4].Trim() : "", NodeList(f[3]), exit, signal);
+        return new SlurmJobStatus(id, BaseState(f[1]), f.Length > 4 ? f[4].Trim() : "", NodeList(f[3]), exit, signal)
+        {
+            EndedAt = f.Length > 5 ? Time(f[5]) : null,
+        };
     }
 
     /// <summary>"CANCELLED by 0" -> CANCELLED (sacct adds who canceled).</summary>
     private static string BaseState(string state) => state.Trim().Split(' ')[0].TrimEnd('+');
 
     private static string NodeList(string nodes) => nodes.Trim() is "(null)" or "None assigned" ? "" : nodes.Trim();
+
+    /// <summary>Slurm's times are the cluster's local time without a zone (2026-12-03T12:58:43); Unknown and None are not times.</summary>
+    private static DateTimeOffset? Time(string text) =>
+        DateTime.TryParseExact(text.Trim(), "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var time)
+            ? new DateTimeOffset(time)
+            : null;
 
     private static bool TryId(string text, out long id) =>
         long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out id);
