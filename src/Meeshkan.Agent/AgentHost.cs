@@ -1,4 +1,3 @@
-using System.Text;
 using Meeshkan.Agent.Conditions;
 using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Hosting;
@@ -32,6 +31,7 @@ public static class AgentHost
     public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancel = default)
     {
         var home = options.Home;
+        InheritedDescriptors.Close();
         SingleInstance? instance = null;
         AgentConfig config;
         Database database;
@@ -39,7 +39,7 @@ public static class AgentHost
         System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
         try
         {
-            PrepareFolder(home);
+            DataFolder.Prepare(home);
             instance = SingleInstance.Acquire(home);
             config = AgentConfig.Load(home.ConfigPath);
             listen = string.IsNullOrWhiteSpace(options.Listen) ? config.Listen : options.Listen;
@@ -162,20 +162,6 @@ public static class AgentHost
                 return 1;
             }
             return 0;
-        }
-    }
-
-    /// <summary>Creates the data folder readable by its owner only.</summary>
-    private static void PrepareFolder(MeeshkanHome home)
-    {
-        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        Directory.CreateDirectory(home.Root, ownerOnly);
-        File.SetUnixFileMode(home.Root, ownerOnly);
-        Directory.CreateDirectory(home.JobsFolder, ownerOnly);
-        Directory.CreateDirectory(home.LogFolder, ownerOnly);
-        if (Encoding.UTF8.GetByteCount(home.SocketPath) > 107)
-        {
-            throw new IOException($"the socket path {home.SocketPath} is longer than the 107 bytes Unix allows; use a shorter MEESHKAN_HOME");
         }
     }
 }

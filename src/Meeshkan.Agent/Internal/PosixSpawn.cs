@@ -7,7 +7,8 @@ namespace Meeshkan.Agent.Internal;
 /// <summary>
 /// Starts a process in a new session with one <c>posix_spawn</c> (glibc: a vfork-style clone and one exec), and waits
 /// for it with <c>waitpid</c>. .NET's <c>Process</c> can neither start a session nor skip its own preparations, and
-/// a <c>setsid</c> executable in between costs an extra exec per job (bench/notes.md).
+/// a <c>setsid</c> executable in between costs an extra exec per job (bench/notes.md). The child keeps only
+/// descriptors 0, 1 and 2.
 /// </summary>
 internal static unsafe partial class PosixSpawn
 {
@@ -51,6 +52,8 @@ internal static unsafe partial class PosixSpawn
                 Check(posix_spawnattr_setsigmask(attr, none), "posix_spawnattr_setsigmask");
                 Check(posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), "posix_spawnattr_setflags");
                 Check(posix_spawn_file_actions_addchdir_np(actions, cDirectory), "posix_spawn_file_actions_addchdir_np");
+                // The job gets stdin, stdout and stderr only, whatever the agent has open (glibc 2.34+).
+                Check(posix_spawn_file_actions_addclosefrom_np(actions, 3), "posix_spawn_file_actions_addclosefrom_np");
                 int pid;
                 var error = posix_spawn(&pid, cPath, actions, attr, cArgv, cEnv);
                 if (error != 0)
@@ -149,6 +152,9 @@ internal static unsafe partial class PosixSpawn
 
     [LibraryImport("libc")]
     private static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
+
+    [LibraryImport("libc")]
+    private static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int from);
 
     [LibraryImport("libc")]
     private static partial int sigfillset(void* set);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cocona;
 using Meeshkan.Agent;
+using Meeshkan.Agent.Hosting;
 using Meeshkan.Cli.Output;
 using Meeshkan.V1;
 
@@ -24,7 +25,12 @@ internal sealed class AgentCommands
         var home = connection.Home;
         try
         {
-            Directory.CreateDirectory(home.LogFolder);
+            // Before the agent's log is opened in it: a folder someone else can write is refused here already.
+            DataFolder.Prepare(home);
+        }
+        catch (DataFolderException e)
+        {
+            return AgentConnection.Fail(e.Message, ExitCodes.Error);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

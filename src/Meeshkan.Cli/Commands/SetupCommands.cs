@@ -81,7 +81,11 @@ internal sealed class SetupCommands
     {
         var home = MeeshkanHome.FromEnvironment();
         var path = Path.Combine(Environment.CurrentDirectory, $"meeshkan-sorry-{DateTime.UtcNow:yyyyMMdd-HHmmss}.tar.gz");
-        using (var file = File.Create(path))
+        // The bundle holds the agent's log (job names, commands, errors): readable by its owner only (0600).
+        using (var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
         using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
         using (var tar = new TarWriter(gzip))
         {
