@@ -18,6 +18,22 @@ public sealed class AgentConfig
     /// <summary>Minimum seconds between two firings of one condition.</summary>
     public int ConditionCooldownSeconds { get; set; } = 30;
 
+    /// <summary>How many jobs run at once (<c>setup --slots</c>). With one, a job sees every GPU, as before slots existed.</summary>
+    public int Slots { get; set; } = 1;
+
+    /// <summary>The GPUs the agent hands out: <c>auto</c> (every GPU nvidia-smi shows), <c>none</c>, or <c>0,1,3</c> (preferred in that order).</summary>
+    public string? Gpus { get; set; }
+
+    /// <summary>Used memory (MiB) above which a GPU that no job of ours holds is taken to be busy with someone else's process.</summary>
+    public int GpuBusyMemoryMib { get; set; } = DefaultGpuBusyMemoryMib;
+
+    public const int DefaultGpuBusyMemoryMib = 500;
+
+    /// <summary>Seconds after which a waiting job goes ahead of every other and has its GPUs kept for it (the starvation rule).</summary>
+    public int ReserveAfterSeconds { get; set; } = DefaultReserveAfterSeconds;
+
+    public const int DefaultReserveAfterSeconds = 600;
+
     /// <summary>Where notifications go (Slack, Discord, a webhook, email) and how they are retried.</summary>
     public NotificationSettings Notifications { get; set; } = new();
 

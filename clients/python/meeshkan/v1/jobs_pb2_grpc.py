@@ -80,6 +80,16 @@ class JobServiceStub(object):
                 request_serializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsRequest.SerializeToString,
                 response_deserializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsResponse.FromString,
                 )
+        self.SetQueuePaused = channel.unary_unary(
+                '/meeshkan.v1.JobService/SetQueuePaused',
+                request_serializer=meeshkan_dot_v1_dot_jobs__pb2.SetQueuePausedRequest.SerializeToString,
+                response_deserializer=meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.FromString,
+                )
+        self.ReloadSettings = channel.unary_unary(
+                '/meeshkan.v1.JobService/ReloadSettings',
+                request_serializer=meeshkan_dot_v1_dot_jobs__pb2.ReloadSettingsRequest.SerializeToString,
+                response_deserializer=meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.FromString,
+                )
         self.Shutdown = channel.unary_unary(
                 '/meeshkan.v1.JobService/Shutdown',
                 request_serializer=meeshkan_dot_v1_dot_jobs__pb2.ShutdownRequest.SerializeToString,
@@ -177,6 +187,20 @@ class JobServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetQueuePaused(self, request, context):
+        """Pauses the queue (no job starts; running jobs go on) or resumes it. Kept across agent restarts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReloadSettings(self, request, context):
+        """Re-reads the queue settings written by `meeshkan setup` (slots, GPUs, busy-memory threshold) without a restart.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Shutdown(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -250,6 +274,16 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.WaitJobs,
                     request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsRequest.FromString,
                     response_serializer=meeshkan_dot_v1_dot_jobs__pb2.WaitJobsResponse.SerializeToString,
+            ),
+            'SetQueuePaused': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetQueuePaused,
+                    request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.SetQueuePausedRequest.FromString,
+                    response_serializer=meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.SerializeToString,
+            ),
+            'ReloadSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReloadSettings,
+                    request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.ReloadSettingsRequest.FromString,
+                    response_serializer=meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.SerializeToString,
             ),
             'Shutdown': grpc.unary_unary_rpc_method_handler(
                     servicer.Shutdown,
@@ -484,6 +518,40 @@ class JobService(object):
         return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/WaitJobs',
             meeshkan_dot_v1_dot_jobs__pb2.WaitJobsRequest.SerializeToString,
             meeshkan_dot_v1_dot_jobs__pb2.WaitJobsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetQueuePaused(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/SetQueuePaused',
+            meeshkan_dot_v1_dot_jobs__pb2.SetQueuePausedRequest.SerializeToString,
+            meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ReloadSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/ReloadSettings',
+            meeshkan_dot_v1_dot_jobs__pb2.ReloadSettingsRequest.SerializeToString,
+            meeshkan_dot_v1_dot_jobs__pb2.AgentStatus.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
