@@ -217,17 +217,5 @@ public sealed class ScalarReportTests
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private Dictionary<string, (double Value, long Step, long Count)> Report(long number)
-    {
-        using var doc = JsonDocument.Parse(_sandbox.Ok("report", number.ToString(CultureInfo.InvariantCulture), "--json"));
-        return doc.RootElement.GetProperty("scalars").EnumerateArray().ToDictionary(
-            s => s.GetProperty("name").GetString()!,
-            s => (ParseDouble(s.GetProperty("value")),
-                long.Parse(s.GetProperty("step").GetString()!, CultureInfo.InvariantCulture),
-                long.Parse(s.GetProperty("count").GetString()!, CultureInfo.InvariantCulture)));
-    }
-
-    private static double ParseDouble(JsonElement e) => e.ValueKind == JsonValueKind.String
-        ? double.Parse(e.GetString()!.Replace("Infinity", "∞"), CultureInfo.InvariantCulture)
-        : e.GetDouble();
+    private Dictionary<string, (double Value, long Step, long Count)> Report(long number) => _sandbox.Scalars(number);
 }
