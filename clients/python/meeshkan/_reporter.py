@@ -1,7 +1,10 @@
 """The scalar reporter: a cheap append on the training thread, batching and sending elsewhere.
 
-``report_scalar`` validates its arguments and appends the name, the value and the time to three
-lists (no object is built per point); nothing else happens on the caller's thread. A daemon thread wakes every
+``report_scalar`` validates its arguments and extends one flat list with ``name, value, time``: one
+``list.extend`` call, atomic (under the GIL, and under a free-threaded build's per-list lock), so
+threads reporting at once never pair one's name with another's value. No object outlives the call
+but the list's three entries (none the garbage collector tracks); nothing else happens on the
+caller's thread. A daemon thread wakes every
 ``SEND_INTERVAL`` seconds (or on flush), takes what was appended, builds column-wise
 ``ScalarBatch`` messages, evaluates callable conditions on the latest values and sends batches,
 condition firings and notifications in order. If the agent cannot be reached it keeps a bounded
@@ -19,7 +22,7 @@ import time
 import uuid
 from typing import Any, Callable
 
-from . import _agent, _log
+from . import _agent, _log, _unsent
 from ._conditions import Condition
 
 SEND_INTERVAL = 0.2
@@ -63,10 +66,8 @@ class Reporter:
     """Buffers scalars and owns the background sender. One per process (see ``current``)."""
 
     def __init__(self, job_id: str | None = None) -> None:
-        # Appended to in this order by the caller; the times list is the one read for length.
-        self.names: list[str] = []
-        self.values: list[float] = []
-        self.times: list[int] = []
+        # name, value, time_ns, name, value, ...: each point added whole by one extend (atomic).
+        self.points: list[Any] = []
         self._job_id = job_id
         self._lock = threading.Lock()
         self._flushed = threading.Condition(self._lock)
@@ -91,6 +92,9 @@ class Reporter:
         self._flush_requested = 0
         self._flush_done = 0
         self._flush_ok = True
+        # At exit: what the last cycle could not send goes to the job folder (see _unsent).
+        self._spill_at_close = False
+        self.spilled: tuple[int, str] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -121,6 +125,16 @@ class Reporter:
         with self._agent_lock:
             if self._agent is not None:
                 self._agent.close()
+
+    def close_and_spill(self, timeout: float) -> None:
+        """At exit, after a failed flush: one last try, then what is left goes to the job folder."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        with self._lock:
+            self._closing = True
+            self._spill_at_close = True
+        self._wake.set()
+        self._thread.join(timeout)
 
     def agent(self) -> _agent.Agent | None:
         """The connection to the agent, created on first use; None when grpc is missing."""
@@ -215,25 +229,42 @@ class Reporter:
                     self._flush_ok = ok
                 self._flushed.notify_all()
             if closing:
+                if not ok and self._spill_at_close:
+                    self._spill()
                 return
+
+    def _spill(self) -> None:
+        """Appends the pending batches of the submitted job to its folder's unsent-scalars file."""
+        job_id = _agent.job_id_from_env()
+        folder = _unsent.job_folder()
+        batches = [p for p in self._pending if job_id is not None and p.batch.job_id == job_id]
+        if folder is None or not batches:
+            return
+        try:
+            path = _unsent.append(folder, [p.batch for p in batches])
+        except OSError as error:
+            _log.warn_once("spill-failed", f"cannot write unsent scalars to {folder}: {error}")
+            return
+        for pending in batches:
+            self._pending.remove(pending)
+            self._pending_points -= pending.points
+        self.spilled = (sum(p.points for p in batches), path)
 
     def buffered(self) -> list[tuple[str, float, int]]:
         """The points appended and not yet taken by the background thread (for tests)."""
-        count = len(self.times)
-        return list(zip(self.names[:count], self.values[:count], self.times[:count]))
+        flat = self.points[:]
+        return list(zip(flat[0::3], flat[1::3], flat[2::3]))
 
     def _take(self) -> tuple[list[str], list[float], list[int]]:
-        # The caller appends the name, then the value, then the time: when the times list holds
-        # n points, the other two hold at least n. Slicing and deleting a prefix are single
-        # operations under the GIL, so points appended meanwhile stay for the next cycle.
-        count = len(self.times)
+        # Slicing and deleting a prefix are single operations on the list (atomic under the GIL),
+        # so points appended meanwhile by other threads stay, whole, for the next cycle.
+        points = self.points
+        count = len(points)  # a multiple of 3: each extend adds whole points
         if not count:
             return [], [], []
-        taken = []
-        for column in (self.names, self.values, self.times):
-            taken.append(column[:count])
-            del column[:count]
-        return taken[0], taken[1], taken[2]
+        taken = points[:count]
+        del points[:count]
+        return taken[0::3], taken[1::3], taken[2::3]
 
     def _cycle(self, force: bool) -> bool:
         events = [self._events.popleft() for _ in range(len(self._events))]
@@ -442,9 +473,7 @@ class Reporter:
 # ---- the process-wide reporter and the hot path ------------------------------------------------
 
 _current = Reporter()
-_append_name: Callable[[str], None] = _current.names.append
-_append_value: Callable[[float], None] = _current.values.append
-_append_time: Callable[[int], None] = _current.times.append
+_extend: Callable[[Any], None] = _current.points.extend
 _started = False
 _hooks_installed = False
 
@@ -455,12 +484,10 @@ def current() -> Reporter:
 
 def install(reporter: Reporter) -> Reporter:
     """Makes ``reporter`` the process-wide one (at fork, and in tests). Returns the old one."""
-    global _current, _append_name, _append_value, _append_time, _started
+    global _current, _extend, _started
     old = _current
     _current = reporter
-    _append_name = reporter.names.append
-    _append_value = reporter.values.append
-    _append_time = reporter.times.append
+    _extend = reporter.points.extend
     _started = reporter.started
     return old
 
@@ -481,6 +508,12 @@ def start() -> Reporter:
 def _at_exit() -> None:
     reporter = _current
     if reporter.started and not reporter.flush(AT_EXIT_TIMEOUT):
+        reporter.close_and_spill(2 * RPC_TIMEOUT)
+        if reporter.spilled is not None:
+            count, path = reporter.spilled
+            _log.warn_once("spilled-at-exit",
+                           f"the agent was not reachable at exit; {count:,} scalars were written to "
+                           f"{path}, and the agent stores them when it records the job's end")
         if reporter._pending_points or reporter._outbox:
             _log.warn_once("lost-at-exit",
                            f"{reporter._pending_points:,} scalars could not be sent to the "
@@ -507,9 +540,7 @@ def report_scalar(name: str, value: float, *more: Any) -> None:
         return _report_checked(name, value, more)
     if type(value) is not float:
         value = _to_float(name, value)
-    _append_name(name)
-    _append_value(value)
-    _append_time(_time_ns())
+    _extend((name, value, _time_ns()))
     if not _started:
         start()
     return None
@@ -523,10 +554,8 @@ def _report_checked(name: Any, value: Any, more: tuple[Any, ...]) -> None:
     pairs = [(name, value), *zip(more[::2], more[1::2])]
     points = [(_check_name(n), _to_float(n, v)) for n, v in pairs]
     now = _time_ns()
-    for point_name, point_value in points:
-        _append_name(point_name)
-        _append_value(point_value)
-        _append_time(now)
+    # One extend: the pairs of one call stay together even with other threads reporting.
+    _extend([item for point_name, point_value in points for item in (point_name, point_value, now)])
     if not _started:
         start()
 
