@@ -131,6 +131,7 @@ public static class AgentHost
             services.AddSingleton<PythonCheck>();
             services.AddSingleton<ConditionStore>();
             services.AddSingleton<ConditionEngine>();
+            services.AddSingleton<Scalars.UnsentScalars>();
             services.AddSingleton<JobScheduler>();
             services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
             services.AddNotifications();

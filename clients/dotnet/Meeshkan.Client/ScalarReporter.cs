@@ -48,6 +48,9 @@ public sealed class ScalarReporter : IAsyncDisposable
     private volatile bool _bufferFull;
     private long _droppedPoints;
     private bool _closing;
+    // At exit, after a failed flush: the pump's last cycle writes what it could not send to the job folder.
+    private bool _spillAtClose;
+    private (long Points, string Path)? _spilled;
     private int _disposed;
 
     /// <summary>Creates a reporter and starts its background pump. Nothing is sent until something is reported.</summary>
@@ -535,6 +538,10 @@ public sealed class ScalarReporter : IAsyncDisposable
             }
             if (work.Closing)
             {
+                if (!ok && Volatile.Read(ref _spillAtClose))
+                {
+                    _spilled = _pump.Spill();
+                }
                 return;
             }
         }
@@ -558,7 +565,32 @@ public sealed class ScalarReporter : IAsyncDisposable
     {
         if (Volatile.Read(ref _disposed) == 0 && !await FlushUntilAsync(_options.ShutdownTimeout).ConfigureAwait(false))
         {
+            await CloseAndSpillAsync().ConfigureAwait(false);
             WarnLost();
+        }
+    }
+
+    /// <summary>One last try by the pump, then what is left goes to the job folder; the pump has ended after this.</summary>
+    private async Task CloseAndSpillAsync()
+    {
+        lock (_lock)
+        {
+            _closing = true;
+            _spillAtClose = true;
+        }
+        _wake.Release();
+        try
+        {
+            await _pumpTask.WaitAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return; // the pump is stuck in a call: what it holds is reported as lost
+        }
+        if (_spilled is { } spilled)
+        {
+            Warnings.Once("spilled-at-exit", $"the agent was not reachable at exit; {spilled.Points:N0} scalars were written to " +
+                $"{spilled.Path}, and the agent stores them when it records the job's end");
         }
     }
 
@@ -584,6 +616,7 @@ public sealed class ScalarReporter : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         if (!await FlushUntilAsync(_options.ShutdownTimeout).ConfigureAwait(false))
         {
+            await CloseAndSpillAsync().ConfigureAwait(false);
             WarnLost();
         }
         lock (_lock)

@@ -70,6 +70,7 @@ public sealed class JobLauncher(AgentOptions options)
         env["MEESHKAN_JOB_ID"] = job.Id;
         env["MEESHKAN_JOB_NUMBER"] = job.Number.ToString(CultureInfo.InvariantCulture);
         env["MEESHKAN_HOME"] = options.Home.Root;
+        env["MEESHKAN_JOB_FOLDER"] = job.OutputDirectory;
         env["MEESHKAN_SOCKET"] = options.Home.SocketPath;
         env["MEESHKAN_CLI"] = options.CliPath;
         env["PYTHONPATH"] = env.TryGetValue("PYTHONPATH", out var existing) && existing.Length > 0

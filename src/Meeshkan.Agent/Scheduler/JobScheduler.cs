@@ -10,7 +10,7 @@ namespace Meeshkan.Agent.Scheduler;
 /// Runs queued jobs one at a time, oldest first. On start it re-adopts the jobs an earlier agent left running.
 /// </summary>
 public sealed partial class JobScheduler(
-    JobStore store, JobLauncher launcher, AgentConfig config, IEnumerable<IAgentObserver> observers, ILogger<JobScheduler> logger)
+    JobStore store, JobLauncher launcher, Scalars.UnsentScalars unsent, AgentConfig config, IEnumerable<IAgentObserver> observers, ILogger<JobScheduler> logger)
     : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
@@ -206,6 +206,8 @@ public sealed partial class JobScheduler(
             : exit.ExitCode == 0 ? (JobState.Finished, null)
             : exit.ExitCode is { } code ? (JobState.Failed, ExitReason(code))
             : (JobState.Failed, exit.Unknown);
+        // What the job could not deliver before it exited, stored before its end is (the end notification has it).
+        unsent.Ingest(running.Number);
         var ended = store.MarkEnded(running.Number, state, exit.ExitCode, reason);
         ClearCurrent(running);
         Log.Ended(logger, running.Number, state.ToString(), exit.ExitCode ?? -1);

@@ -93,6 +93,40 @@ internal sealed class ScalarPump(ScalarReporter reporter, ScalarReporterOptions 
         return true;
     }
 
+    /// <summary>
+    /// At exit, with the agent unreachable: the submitted job's pending batches go to its folder (see
+    /// <see cref="UnsentScalarsFile"/>). Returns how many points were written and where, or null.
+    /// </summary>
+    public (long Points, string Path)? Spill()
+    {
+        var jobId = Environment.GetEnvironmentVariable(ScalarReporterOptions.JobIdVariable);
+        var folder = UnsentScalarsFile.JobFolder();
+        var batches = _pending.Where(b => jobId is { Length: > 0 } && b.JobId == jobId).ToList();
+        if (folder is null || batches.Count == 0)
+        {
+            return null;
+        }
+        string path;
+        try
+        {
+            path = UnsentScalarsFile.Append(folder, batches.Select(b => b.Batch));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reporter.Warnings.Once("spill-failed", $"cannot write unsent scalars to {folder}: {e.Message}");
+            return null;
+        }
+        var kept = _pending.Where(b => !batches.Contains(b)).ToList();
+        _pending.Clear();
+        foreach (var batch in kept)
+        {
+            _pending.Enqueue(batch);
+        }
+        long points = batches.Sum(b => (long)b.Points);
+        Interlocked.Add(ref _pendingPoints, -points);
+        return (points, path);
+    }
+
     // ---- building ---------------------------------------------------------------------------------------
 
     private void Build(PointBuffer points, string jobId)
