@@ -88,13 +88,25 @@ public static class JobScope
 
     public static string? Of(Microsoft.AspNetCore.Http.HttpContext? context) => context?.Items[Key] as string;
 
-    /// <summary>Throws PERMISSION_DENIED when the call is limited to a job other than <paramref name="jobId"/>.</summary>
-    public static void Check(Grpc.Core.ServerCallContext context, string jobId)
+    /// <summary>Throws PERMISSION_DENIED when the call is limited to one job and the request is about another (or no) job.</summary>
+    public static void Check(ServerCallContext context, object request)
     {
-        if (Of(context.GetHttpContext()) is { } allowed && !string.Equals(allowed, jobId, StringComparison.Ordinal))
+        if (Of(context.GetHttpContext()) is not { } allowed)
         {
-            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.PermissionDenied,
-                "this job token only reports about its own job"));
+            return;
+        }
+        var about = request switch
+        {
+            V1.ScalarBatch r => r.JobId,
+            V1.AddConditionRequest r => r.JobId,
+            V1.ConditionMetRequest r => r.JobId,
+            V1.NotifyRequest r => r.JobId,
+            V1.FinishJobRequest r => r.JobId,
+            _ => null,
+        };
+        if (!string.Equals(about, allowed, StringComparison.Ordinal))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "this job token only reports about its own job"));
         }
     }
 }

@@ -13,9 +13,11 @@ namespace Meeshkan.Agent.Remote;
 /// UNAUTHENTICATED answer (trailers only), delayed by <see cref="FailureThrottle"/> like a wrong token; at most
 /// <see cref="MaxWaiting"/> refused requests wait at once, any beyond are cut off at once. Requests on the Unix
 /// socket (no IP address) pass untouched: the socket's file mode already limits them to the agent's user.
-/// Job-scoped tokens (Slurm) extend <see cref="Refusal"/>.
+/// A job token (<see cref="JobToken"/>, given to Slurm jobs) passes only for its job's reporting calls
+/// (<see cref="JobToken.AllowedMethods"/>), and marks the request with its job (<see cref="JobScope"/>).
 /// </summary>
-public sealed class RemoteAuthMiddleware(AccessToken token, FailureThrottle throttle, ILogger<RemoteAuthMiddleware> logger) : IMiddleware
+public sealed class RemoteAuthMiddleware(AccessToken token, JobToken jobTokens, FailureThrottle throttle, ILogger<RemoteAuthMiddleware> logger)
+    : IMiddleware
 {
     /// <summary>Refused requests held back by the throttle at once; more are reset without an answer.</summary>
     public const int MaxWaiting = 64;
@@ -41,7 +43,7 @@ public sealed class RemoteAuthMiddleware(AccessToken token, FailureThrottle thro
             return;
         }
         var address = context.Connection.RemoteIpAddress ?? IPAddress.None;
-        if (Refusal(context.Request.Headers.Authorization.ToString()) is not { } reason)
+        if (Refusal(context, context.Request.Headers.Authorization.ToString()) is not { } reason)
         {
             throttle.Succeed(address);
             await next(context).ConfigureAwait(false);
@@ -82,9 +84,30 @@ public sealed class RemoteAuthMiddleware(AccessToken token, FailureThrottle thro
     }
 
     /// <summary>Why a request with this authorization header is refused, or null when it may pass.</summary>
-    private string? Refusal(string header) =>
-        header.Length == 0 ? "no token"
-        : !header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? "not a bearer token"
-        : !token.Verify(header[Scheme.Length..].Trim()) ? "wrong token"
-        : null;
+    private string? Refusal(HttpContext context, string header)
+    {
+        if (header.Length == 0)
+        {
+            return "no token";
+        }
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return "not a bearer token";
+        }
+        var presented = header[Scheme.Length..].Trim();
+        if (!JobToken.IsJobToken(presented))
+        {
+            return token.Verify(presented) ? null : "wrong token";
+        }
+        if (jobTokens.Verify(presented) is not { } jobId)
+        {
+            return "wrong job token";
+        }
+        if (!JobToken.AllowedMethods.Contains(context.Request.Path.Value ?? ""))
+        {
+            return "a job token used for a call other than its job's reports";
+        }
+        JobScope.Set(context, jobId);
+        return null;
+    }
 }

@@ -6,7 +6,8 @@ namespace Meeshkan.Agent.Remote;
 
 /// <summary>
 /// What a remote call means differently from a local one (see <see cref="ApplyRemoteDefaults"/>). Who may call at all
-/// is decided before this, by <see cref="RemoteAuthMiddleware"/>: a remote call that reaches an interceptor carried the token.
+/// is decided before this, by <see cref="RemoteAuthMiddleware"/>: a remote call that reaches an interceptor carried the token
+/// (or a job token, for one of its job's reporting calls: <see cref="JobScope.Check"/> makes sure it is about that job).
 /// </summary>
 public sealed class RemoteDefaultsInterceptor : Interceptor
 {
@@ -15,6 +16,7 @@ public sealed class RemoteDefaultsInterceptor : Interceptor
     {
         if (RemoteAuthMiddleware.IsRemote(context.GetHttpContext()))
         {
+            JobScope.Check(context, request);
             ApplyRemoteDefaults(request);
         }
         return continuation(request, context);

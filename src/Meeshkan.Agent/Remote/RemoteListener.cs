@@ -66,6 +66,7 @@ public static class RemoteListener
     public static IServiceCollection AddRemoteAccess(this IServiceCollection services, MeeshkanHome home)
     {
         services.AddSingleton(new AccessToken(home));
+        services.AddSingleton(new JobToken(home));
         services.AddSingleton<FailureThrottle>();
         services.AddSingleton<RemoteAuthMiddleware>();
         services.AddSingleton<RemoteDefaultsInterceptor>();
