@@ -19,6 +19,7 @@ from . import _conditions, _reporter
 from ._control import is_running, restart, start, stop
 from ._jobs import as_blocking_job, create_blocking_job
 from ._reporter import report_scalar
+from ._submit import SubmittedJob, submit_function, submit_notebook
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,9 @@ __all__ = [
     "restart",
     "start",
     "stop",
+    "submit_function",
+    "submit_notebook",
+    "SubmittedJob",
 ]
 
 

@@ -44,12 +44,15 @@ public static class CommandResolver
         var rest = command.Skip(1);
         List<string> argv;
         string? interpreter = null;
-        if (first.EndsWith(".py", StringComparison.Ordinal))
+        var notebook = first.EndsWith(".ipynb", StringComparison.Ordinal);
+        if (first.EndsWith(".py", StringComparison.Ordinal) || notebook)
         {
             var chosen = FirstNonEmpty(python, env.GetValueOrDefault("MEESHKAN_PYTHON"), config.Python) ?? "python3";
             interpreter = FindExecutable(chosen, cwd, path)
                 ?? throw new ArgumentException($"Python interpreter '{chosen}' not found; pass --python /path/to/python or set MEESHKAN_PYTHON");
-            argv = [interpreter, ExistingScript(first, cwd), .. rest];
+            var script = ExistingScript(first, cwd);
+            // A notebook runs cell by cell in a kernel of that Python (the client's runner, on the job's PYTHONPATH).
+            argv = notebook ? [interpreter, "-m", "meeshkan._notebook", Notebooks.Valid(script), .. rest] : [interpreter, script, .. rest];
         }
         else if (first.EndsWith(".sh", StringComparison.Ordinal))
         {
