@@ -61,7 +61,7 @@ public sealed class ScalarReporter : IAsyncDisposable
         _jobId = _options.JobId;
         _nextWakeAt = _options.MaxBatchPoints;
         Warnings = new Warnings(_options.Warning ?? Warnings.ToStandardError);
-        _channel = AgentChannel.ForSocket(_options.SocketPath);
+        _channel = _options.OpenChannel();
         Client = new ReportService.ReportServiceClient(_channel);
         _pump = new ScalarPump(this, _options);
         _pumpTask = Task.Run(PumpAsync);
@@ -74,8 +74,8 @@ public sealed class ScalarReporter : IAsyncDisposable
     /// <summary>The job scalars are reported to; null outside a job.</summary>
     public string? JobId => _jobId;
 
-    /// <summary>The agent's socket this reporter sends to.</summary>
-    public string SocketPath => _options.SocketPath;
+    /// <summary>Where this reporter sends: the agent's socket, or its TLS listener's URL (MEESHKAN_AGENT_URL).</summary>
+    public string SocketPath => _options.Where;
 
     /// <summary>Points dropped so far because the buffer was full or the agent refused them.</summary>
     public long DroppedPoints => Interlocked.Read(ref _droppedPoints) + _pump.DroppedPoints;
@@ -599,7 +599,7 @@ public sealed class ScalarReporter : IAsyncDisposable
         var left = _pump.PendingPoints;
         if (left > 0 || _pump.PendingEvents > 0)
         {
-            Warnings.Once("lost-at-exit", $"{left:N0} scalars and {_pump.PendingEvents} notifications could not be sent to the agent at {_options.SocketPath}");
+            Warnings.Once("lost-at-exit", $"{left:N0} scalars and {_pump.PendingEvents} notifications could not be sent to the agent at {_options.Where}");
         }
     }
 

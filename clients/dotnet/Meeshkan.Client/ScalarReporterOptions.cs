@@ -19,6 +19,30 @@ public sealed class ScalarReporterOptions
     public string SocketPath { get; set; } =
         NullIfEmpty(Environment.GetEnvironmentVariable(SocketVariable)) ?? MeeshkanHome.FromEnvironment().SocketPath;
 
+    /// <summary>
+    /// The agent's TLS listener (<c>https://HOST:PORT</c>), for a job that cannot reach its socket (a Slurm job on a
+    /// compute node). Default: <c>MEESHKAN_AGENT_URL</c>; when set, it is used instead of <see cref="SocketPath"/>
+    /// with <see cref="AgentToken"/> and the pinned <see cref="AgentFingerprint"/>.
+    /// </summary>
+    public Uri? AgentUrl { get; set; } =
+        Uri.TryCreate(Environment.GetEnvironmentVariable("MEESHKAN_AGENT_URL"), UriKind.Absolute, out var url) ? url : null;
+
+    /// <summary>The job's token for the listener. Default: <c>MEESHKAN_AGENT_TOKEN</c>.</summary>
+    public string? AgentToken { get; set; } = NullIfEmpty(Environment.GetEnvironmentVariable("MEESHKAN_AGENT_TOKEN"));
+
+    /// <summary>The SHA-256 fingerprint of the listener's certificate, the only one trusted. Default: <c>MEESHKAN_AGENT_FINGERPRINT</c>.</summary>
+    public string? AgentFingerprint { get; set; } = NullIfEmpty(Environment.GetEnvironmentVariable("MEESHKAN_AGENT_FINGERPRINT"));
+
+    /// <summary>Where the agent is, as shown in warnings: its listener's URL or its socket.</summary>
+    internal string Where => AgentUrl?.ToString() ?? SocketPath;
+
+    /// <summary>The channel to the agent: its TLS listener when <see cref="AgentUrl"/> is set, else its socket.</summary>
+    internal Grpc.Net.Client.GrpcChannel OpenChannel() =>
+        AgentUrl is { } remote
+            ? AgentChannel.ForRemote(remote, AgentToken, CertificateFingerprint.Parse(AgentFingerprint)
+                ?? throw new ArgumentException("MEESHKAN_AGENT_URL is set without a valid MEESHKAN_AGENT_FINGERPRINT"))
+            : AgentChannel.ForSocket(SocketPath);
+
     /// <summary>How often the background pump sends what was reported. Default 200 ms.</summary>
     public TimeSpan SendInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 

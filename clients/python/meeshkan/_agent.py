@@ -39,6 +39,40 @@ def socket_path() -> str:
     return os.path.join(home, "agent.sock")
 
 
+class RemoteAgent(NamedTuple):
+    """The agent's TLS listener, for a job that cannot reach its socket (a Slurm job on a compute node)."""
+
+    url: str
+    token: str
+    certificate_pem: str
+
+
+def remote_from_env() -> RemoteAgent | None:
+    """``MEESHKAN_AGENT_URL`` with ``MEESHKAN_AGENT_TOKEN`` (the job's token) and ``MEESHKAN_AGENT_CERT`` (the
+    agent's certificate, PEM), checked against ``MEESHKAN_AGENT_FINGERPRINT``; None when the URL is not set."""
+    url = os.environ.get("MEESHKAN_AGENT_URL")
+    if not url:
+        return None
+    token = os.environ.get("MEESHKAN_AGENT_TOKEN", "")
+    cert_path = os.environ.get("MEESHKAN_AGENT_CERT", "")
+    try:
+        with open(cert_path, encoding="ascii") as file:
+            pem = file.read()
+    except OSError as error:
+        _log.warn_once("remote-cert", f"cannot read the agent's certificate {cert_path!r} ({error}); nothing is reported")
+        return None
+    expected = os.environ.get("MEESHKAN_AGENT_FINGERPRINT", "").replace(":", "").lower()
+    if expected:
+        import hashlib  # noqa: PLC0415
+        import ssl  # noqa: PLC0415
+
+        actual = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+        if actual != expected:
+            _log.warn_once("remote-cert", f"the certificate in {cert_path} is not the agent's (fingerprint mismatch); nothing is reported")
+            return None
+    return RemoteAgent(url, token, pem)
+
+
 class Protocol(NamedTuple):
     """The grpc module and the generated stubs, loaded together."""
 
@@ -95,26 +129,34 @@ def status_details(error: BaseException) -> str:
 
 
 class Agent:
-    """One channel to the agent's socket with the two service stubs. Thread-safe."""
+    """One channel to the agent (its socket, or its TLS listener for a remote job) with the two service stubs.
+    Thread-safe."""
 
-    def __init__(self, protocol: Protocol, path: str) -> None:
+    def __init__(self, protocol: Protocol, path: str, remote: RemoteAgent | None = None) -> None:
         self.protocol = protocol
-        self.path = path
+        self.path = remote.url if remote else path
         grpc = protocol.grpc
-        self._channel = grpc.insecure_channel(
-            "unix:" + path,
-            options=[
-                # grpcio >= 1.57 would send the socket path as :authority; Kestrel rejects it.
-                ("grpc.default_authority", "localhost"),
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                # The default reconnect backoff grows to 120 s; an agent started later should be
-                # found within seconds.
-                ("grpc.initial_reconnect_backoff_ms", 200),
-                ("grpc.min_reconnect_backoff_ms", 200),
-                ("grpc.max_reconnect_backoff_ms", 2000),
-            ],
-        )
+        options = [
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            # The default reconnect backoff grows to 120 s; an agent started later should be
+            # found within seconds.
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.min_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 2000),
+        ]
+        if remote is None:
+            # grpcio >= 1.57 would send the socket path as :authority; Kestrel rejects it.
+            self._channel = grpc.insecure_channel("unix:" + path, options=[("grpc.default_authority", "localhost"), *options])
+        else:
+            # The agent's self-signed certificate is the only root trusted: that pins it. Its names include
+            # localhost, whatever the host in the URL.
+            credentials = grpc.composite_channel_credentials(
+                grpc.ssl_channel_credentials(root_certificates=remote.certificate_pem.encode("ascii")),
+                grpc.access_token_call_credentials(remote.token),
+            )
+            target = remote.url.split("://", 1)[-1].rstrip("/")
+            self._channel = grpc.secure_channel(target, credentials, options=[("grpc.ssl_target_name_override", "localhost"), *options])
         self.report = protocol.report_grpc.ReportServiceStub(self._channel)
         self.jobs = protocol.jobs_grpc.JobServiceStub(self._channel)
 
@@ -131,8 +173,10 @@ class Agent:
 
 
 def connect(path: str | None = None) -> Agent | None:
-    """A new Agent for ``path`` (default: socket_path()), or None when grpc is unavailable."""
+    """A new Agent for ``path`` (default: the TLS listener in ``MEESHKAN_AGENT_URL`` if set, else socket_path()),
+    or None when grpc is unavailable."""
     protocol = load_protocol()
     if protocol is None:
         return None
-    return Agent(protocol, path or socket_path())
+    remote = remote_from_env() if path is None else None
+    return Agent(protocol, path or socket_path(), remote)

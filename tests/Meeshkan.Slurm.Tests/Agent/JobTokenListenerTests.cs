@@ -27,7 +27,7 @@ public sealed class JobTokenListenerTests
         _url = new Uri($"https://127.0.0.1:{port}");
         using var certificate = RemoteCredentials.LoadOrCreateCertificate(new MeeshkanHome(_agent.Home));
         _fingerprint = certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        _jobA = Running(_agent.Submit("--name", "a", "sleep", "60"));
+        _jobA = Running(_agent.Submit("--name", "a", "sleep", "600"));
     }
 
     private string Running(long number) => _agent.WaitForState(number, TimeSpan.FromSeconds(30), "RUNNING").Id;
@@ -101,6 +101,75 @@ public sealed class JobTokenListenerTests
                 await report.ReportScalarsAsync(new ScalarBatch { JobId = _jobA, Names = { "loss" }, NameIndex = { 0 }, Values = { 1 } }));
             Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         }
+    }
+
+    /// <summary>What a Slurm job gets: the listener, the pinned fingerprint, the certificate (PEM) and its job's token.</summary>
+    private Dictionary<string, string> RemoteEnvironment(string jobId)
+    {
+        using var certificate = RemoteCredentials.LoadOrCreateCertificate(new MeeshkanHome(_agent.Home));
+        var pem = Path.Combine(_agent.WorkDir, "agent.pem");
+        File.WriteAllText(pem, certificate.ExportCertificatePem());
+        return new Dictionary<string, string>
+        {
+            ["MEESHKAN_JOB_ID"] = jobId,
+            ["MEESHKAN_AGENT_URL"] = _url.ToString(),
+            ["MEESHKAN_AGENT_TOKEN"] = TokenFor(jobId),
+            ["MEESHKAN_AGENT_FINGERPRINT"] = CertificateFingerprint.Format(_fingerprint),
+            ["MEESHKAN_AGENT_CERT"] = pem,
+            // No socket to fall back on: what arrives came over TCP.
+            ["MEESHKAN_SOCKET"] = "/nonexistent/agent.sock",
+            ["PYTHONPATH"] = Path.Combine(MeeshkanSandbox.RepoRoot, "clients", "python"),
+        };
+    }
+
+    [Test]
+    public void The_python_client_reports_scalars_a_condition_and_a_notification_over_tcp_with_its_job_token()
+    {
+        var jobId = _jobA;
+        var script = _agent.WriteFile("remote.py", """
+            import meeshkan
+            meeshkan.add_condition("py_loss > 0.5")
+            for step in range(100):
+                meeshkan.report_scalar("py_loss", 1.0 - step / 100)
+            meeshkan.notify("hello from a compute node")
+            assert meeshkan.flush(10)
+            """);
+        var result = MeeshkanSandbox.RunProgram("/usr/bin/python3", [script], _agent.WorkDir, RemoteEnvironment(jobId), TimeSpan.FromSeconds(60));
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stderr, Does.Not.Contain("not reachable"));
+        using var report = System.Text.Json.JsonDocument.Parse(_agent.Ok("report", "a", "--json"));
+        var loss = report.RootElement.GetProperty("scalars").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "py_loss");
+        Assert.That(loss.GetProperty("count").GetString(), Is.EqualTo("100"));
+        Assert.That(report.RootElement.GetProperty("conditionEvents").EnumerateArray().Select(e => e.GetProperty("description").GetString()),
+            Has.Some.Contains("py_loss > 0.5"));
+        Assert.That(_agent.Ok("notifications", "a"), Does.Contain("hello from a compute node"));
+    }
+
+    [Test]
+    public async Task The_csharp_sdk_reports_over_tcp_with_its_job_token()
+    {
+        var jobId = _jobA;
+        var environment = RemoteEnvironment(jobId);
+        var options = new ScalarReporterOptions
+        {
+            JobId = jobId,
+            AgentUrl = _url,
+            AgentToken = environment["MEESHKAN_AGENT_TOKEN"],
+            AgentFingerprint = environment["MEESHKAN_AGENT_FINGERPRINT"],
+            SocketPath = "/nonexistent/agent.sock",
+            FlushOnProcessExit = false,
+        };
+        await using (var reporter = new ScalarReporter(options))
+        {
+            for (var step = 0; step < 50; step++)
+            {
+                reporter.ReportScalar("cs_accuracy", step / 50.0);
+            }
+            Assert.That(await reporter.FlushAsync(), Is.True);
+            Assert.That(reporter.SocketPath, Is.EqualTo(_url.ToString()));
+        }
+        Assert.That(_agent.Ok("report", "a"), Does.Contain("cs_accuracy"));
     }
 
     private static int FreePort()
