@@ -112,6 +112,24 @@ public sealed class ConditionTests : ReporterTestBase
     }
 
     [Test]
+    public async Task A_condition_that_stops_the_job_is_registered_with_the_stop_action()
+    {
+        var reporter = NewReporter();
+
+        reporter.AddCondition("isnan([train loss])", action: ConditionAction.Stop);
+        reporter.AddCondition("loss", double.IsInfinity, action: ConditionAction.Stop);
+        reporter.AddCondition("loss > 10");
+        reporter.ReportScalar("loss", 1);
+        await reporter.FlushAsync();
+
+        var registered = Agent.Requests<AddConditionRequest>("AddCondition");
+        Assert.That(registered.Select(r => (r.EvaluatedByClient, r.Action)), Is.EquivalentTo(new[]
+        {
+            (false, V1.ConditionAction.Stop), (true, V1.ConditionAction.Stop), (false, V1.ConditionAction.Notify),
+        }));
+    }
+
+    [Test]
     public async Task An_expression_added_while_the_agent_is_down_is_registered_when_it_comes_up()
     {
         await Agent.StopAsync();

@@ -203,21 +203,23 @@ public sealed class ScalarReporter : IAsyncDisposable
     /// </summary>
     /// <param name="expression">An expression over scalar names.</param>
     /// <param name="onlyReported">Notifications for this condition show only its own scalars.</param>
+    /// <param name="action">Notify (the default), or stop the job when the condition is met.</param>
     /// <exception cref="ArgumentException">The expression is empty, or the agent cannot parse it.</exception>
     /// <remarks>When the agent cannot be reached (or outside a job) the condition is kept and registered later.</remarks>
-    public void AddCondition(string expression, bool onlyReported = false)
+    public void AddCondition(string expression, bool onlyReported = false, ConditionAction action = ConditionAction.Notify)
     {
-        var condition = ExpressionCondition(expression, onlyReported);
+        var condition = ExpressionCondition(expression, onlyReported, action);
         if (TryRegisterNow(condition, (client, request, deadline) => client.AddCondition(request, deadline: deadline)))
         {
             Keep(condition);
         }
     }
 
-    /// <inheritdoc cref="AddCondition(string, bool)"/>
-    public async Task AddConditionAsync(string expression, bool onlyReported = false, CancellationToken cancellationToken = default)
+    /// <inheritdoc cref="AddCondition(string, bool, ConditionAction)"/>
+    public async Task AddConditionAsync(string expression, bool onlyReported = false, ConditionAction action = ConditionAction.Notify,
+        CancellationToken cancellationToken = default)
     {
-        var condition = ExpressionCondition(expression, onlyReported);
+        var condition = ExpressionCondition(expression, onlyReported, action);
         var jobId = _jobId;
         if (jobId is null)
         {
@@ -250,30 +252,32 @@ public sealed class ScalarReporter : IAsyncDisposable
     /// <param name="name">The scalar the condition reads.</param>
     /// <param name="condition">A function of the latest value, e.g. <c>loss =&gt; loss &lt; 0.1</c>.</param>
     /// <param name="onlyReported">Notifications for this condition show only its own scalars.</param>
+    /// <param name="action">Notify (the default), or stop the job when the condition is met.</param>
     /// <param name="description">Shown in notifications; by default the condition's source text.</param>
     public void AddCondition(string name, Func<double, bool> condition, bool onlyReported = false,
-        [CallerArgumentExpression(nameof(condition))] string? description = null)
+        ConditionAction action = ConditionAction.Notify, [CallerArgumentExpression(nameof(condition))] string? description = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        AddFunction([name], v => condition(v[0]), onlyReported, description);
+        AddFunction([name], v => condition(v[0]), onlyReported, action, description);
     }
 
     /// <summary>Notifies when <paramref name="condition"/> holds for the latest values of two scalars (1 until reported).</summary>
-    /// <inheritdoc cref="AddCondition(string, Func{double, bool}, bool, string?)"/>
+    /// <inheritdoc cref="AddCondition(string, Func{double, bool}, bool, ConditionAction, string?)"/>
     public void AddCondition(string name1, string name2, Func<double, double, bool> condition, bool onlyReported = false,
-        [CallerArgumentExpression(nameof(condition))] string? description = null)
+        ConditionAction action = ConditionAction.Notify, [CallerArgumentExpression(nameof(condition))] string? description = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        AddFunction([name1, name2], v => condition(v[0], v[1]), onlyReported, description);
+        AddFunction([name1, name2], v => condition(v[0], v[1]), onlyReported, action, description);
     }
 
     /// <summary>Notifies when <paramref name="condition"/> holds for the latest values of three scalars (1 until reported).</summary>
-    /// <inheritdoc cref="AddCondition(string, Func{double, bool}, bool, string?)"/>
+    /// <inheritdoc cref="AddCondition(string, Func{double, bool}, bool, ConditionAction, string?)"/>
     public void AddCondition(string name1, string name2, string name3, Func<double, double, double, bool> condition,
-        bool onlyReported = false, [CallerArgumentExpression(nameof(condition))] string? description = null)
+        bool onlyReported = false, ConditionAction action = ConditionAction.Notify,
+        [CallerArgumentExpression(nameof(condition))] string? description = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        AddFunction([name1, name2, name3], v => condition(v[0], v[1], v[2]), onlyReported, description);
+        AddFunction([name1, name2, name3], v => condition(v[0], v[1], v[2]), onlyReported, action, description);
     }
 
     /// <summary>
@@ -281,16 +285,16 @@ public sealed class ScalarReporter : IAsyncDisposable
     /// in that order (1 for a scalar not reported yet):
     /// <c>AddCondition(["train loss", "eval loss"], v =&gt; Math.Abs(v[0] - v[1]) &gt; 0.2)</c>.
     /// </summary>
-    /// <inheritdoc cref="AddCondition(string, Func{double, bool}, bool, string?)"/>
+    /// <inheritdoc cref="AddCondition(string, Func{double, bool}, bool, ConditionAction, string?)"/>
     public void AddCondition(IReadOnlyList<string> names, Func<double[], bool> condition, bool onlyReported = false,
-        [CallerArgumentExpression(nameof(condition))] string? description = null)
+        ConditionAction action = ConditionAction.Notify, [CallerArgumentExpression(nameof(condition))] string? description = null)
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(condition);
-        AddFunction([.. names], condition, onlyReported, description);
+        AddFunction([.. names], condition, onlyReported, action, description);
     }
 
-    private void AddFunction(string[] names, Func<double[], bool> function, bool onlyReported, string? description)
+    private void AddFunction(string[] names, Func<double[], bool> function, bool onlyReported, ConditionAction action, string? description)
     {
         if (names.Length == 0)
         {
@@ -306,7 +310,7 @@ public sealed class ScalarReporter : IAsyncDisposable
             Warnings.Once("not-a-job", NotAJobMessage);
         }
         // Registration happens on the pump: a function condition cannot be refused for its text.
-        Keep(new Condition(names, function, expression: null, text, onlyReported));
+        Keep(new Condition(names, function, expression: null, text, onlyReported, action));
         _wake.Release();
     }
 
@@ -320,7 +324,7 @@ public sealed class ScalarReporter : IAsyncDisposable
         }
     }
 
-    private static Condition ExpressionCondition(string expression, bool onlyReported)
+    private static Condition ExpressionCondition(string expression, bool onlyReported, ConditionAction action)
     {
         ArgumentNullException.ThrowIfNull(expression);
         if (string.IsNullOrWhiteSpace(expression))
@@ -328,7 +332,7 @@ public sealed class ScalarReporter : IAsyncDisposable
             throw new ArgumentException("the condition expression is empty", nameof(expression));
         }
         var text = expression.Trim();
-        return new Condition([], function: null, text, text, onlyReported);
+        return new Condition([], function: null, text, text, onlyReported, action);
     }
 
     private bool TryRegisterNow(Condition condition,
@@ -380,6 +384,7 @@ public sealed class ScalarReporter : IAsyncDisposable
             Description = condition.Description,
             EvaluatedByClient = condition.EvaluatedByClient,
             OnlyReported = condition.OnlyReported,
+            Action = condition.Action == ConditionAction.Stop ? V1.ConditionAction.Stop : V1.ConditionAction.Notify,
         };
         request.Names.AddRange(condition.Names);
         return request;

@@ -36,28 +36,30 @@ public static class Scalars
     /// <inheritdoc cref="ScalarReporter.ReportScalars(ReadOnlySpan{ValueTuple{string, double}})"/>
     public static void Report(params ReadOnlySpan<(string Name, double Value)> scalars) => Reporter.ReportScalars(scalars);
 
-    /// <inheritdoc cref="ScalarReporter.AddCondition(string, bool)"/>
-    public static void AddCondition(string expression, bool onlyReported = false) => Reporter.AddCondition(expression, onlyReported);
+    /// <inheritdoc cref="ScalarReporter.AddCondition(string, bool, ConditionAction)"/>
+    public static void AddCondition(string expression, bool onlyReported = false, ConditionAction action = ConditionAction.Notify) =>
+        Reporter.AddCondition(expression, onlyReported, action);
 
-    /// <inheritdoc cref="ScalarReporter.AddCondition(string, Func{double, bool}, bool, string?)"/>
+    /// <inheritdoc cref="ScalarReporter.AddCondition(string, Func{double, bool}, bool, ConditionAction, string?)"/>
     public static void AddCondition(string name, Func<double, bool> condition, bool onlyReported = false,
-        [CallerArgumentExpression(nameof(condition))] string? description = null) =>
-        Reporter.AddCondition(name, condition, onlyReported, description);
+        ConditionAction action = ConditionAction.Notify, [CallerArgumentExpression(nameof(condition))] string? description = null) =>
+        Reporter.AddCondition(name, condition, onlyReported, action, description);
 
-    /// <inheritdoc cref="ScalarReporter.AddCondition(string, string, Func{double, double, bool}, bool, string?)"/>
+    /// <inheritdoc cref="ScalarReporter.AddCondition(string, string, Func{double, double, bool}, bool, ConditionAction, string?)"/>
     public static void AddCondition(string name1, string name2, Func<double, double, bool> condition, bool onlyReported = false,
-        [CallerArgumentExpression(nameof(condition))] string? description = null) =>
-        Reporter.AddCondition(name1, name2, condition, onlyReported, description);
+        ConditionAction action = ConditionAction.Notify, [CallerArgumentExpression(nameof(condition))] string? description = null) =>
+        Reporter.AddCondition(name1, name2, condition, onlyReported, action, description);
 
-    /// <inheritdoc cref="ScalarReporter.AddCondition(string, string, string, Func{double, double, double, bool}, bool, string?)"/>
+    /// <inheritdoc cref="ScalarReporter.AddCondition(string, string, string, Func{double, double, double, bool}, bool, ConditionAction, string?)"/>
     public static void AddCondition(string name1, string name2, string name3, Func<double, double, double, bool> condition,
-        bool onlyReported = false, [CallerArgumentExpression(nameof(condition))] string? description = null) =>
-        Reporter.AddCondition(name1, name2, name3, condition, onlyReported, description);
-
-    /// <inheritdoc cref="ScalarReporter.AddCondition(IReadOnlyList{string}, Func{double[], bool}, bool, string?)"/>
-    public static void AddCondition(IReadOnlyList<string> names, Func<double[], bool> condition, bool onlyReported = false,
+        bool onlyReported = false, ConditionAction action = ConditionAction.Notify,
         [CallerArgumentExpression(nameof(condition))] string? description = null) =>
-        Reporter.AddCondition(names, condition, onlyReported, description);
+        Reporter.AddCondition(name1, name2, name3, condition, onlyReported, action, description);
+
+    /// <inheritdoc cref="ScalarReporter.AddCondition(IReadOnlyList{string}, Func{double[], bool}, bool, ConditionAction, string?)"/>
+    public static void AddCondition(IReadOnlyList<string> names, Func<double[], bool> condition, bool onlyReported = false,
+        ConditionAction action = ConditionAction.Notify, [CallerArgumentExpression(nameof(condition))] string? description = null) =>
+        Reporter.AddCondition(names, condition, onlyReported, action, description);
 
     /// <inheritdoc cref="ScalarReporter.NotifyAsync(string, CancellationToken)"/>
     public static Task<bool> NotifyAsync(string message, CancellationToken cancellationToken = default) =>

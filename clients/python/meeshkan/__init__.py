@@ -45,8 +45,9 @@ def add_condition(
     *names: Any,
     condition: Callable[..., Any] | str | None = None,
     only_reported: bool = False,
+    action: str = "notify",
 ) -> None:
-    """Asks to be notified when a condition on reported scalars holds.
+    """Asks to be notified (or the job stopped) when a condition on reported scalars holds.
 
     Two forms:
 
@@ -57,11 +58,14 @@ def add_condition(
     * ``add_condition("eval_loss - train_loss > 0.2")`` - one expression the agent evaluates.
 
     ``only_reported=True`` makes notifications for this condition show only its own scalars.
+    ``action="stop"`` makes the agent stop the job when the condition is met (SIGTERM, then SIGKILL
+    after the grace period): it ends FAILED, stopped by this condition, and is not retried, e.g.
+    ``add_condition("isnan([train loss])", action="stop")``. The default, ``"notify"``, notifies.
     Raises TypeError/ValueError for bad arguments, and ValueError when the agent rejects the
     condition (e.g. an expression it cannot parse). Outside a job the condition is kept for a
     later ``as_blocking_job``.
     """
-    parsed = _conditions.parse(names, condition, only_reported)
+    parsed = _conditions.parse(names, condition, only_reported, action)
     _reporter.start().add_condition(parsed)
 
 

@@ -14,6 +14,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 DEFAULT_VALUE = 1.0
 
+#: What the agent does when a condition is met: notify, or stop the job.
+ACTIONS = ("notify", "stop")
+
 _local_ids = itertools.count(1)
 
 
@@ -27,12 +30,14 @@ class Condition:
         function: Callable[..., Any] | None = None,
         expression: str | None = None,
         only_reported: bool = False,
+        action: str = "notify",
     ) -> None:
         self.local_id = next(_local_ids)
         self.names = list(names)
         self.function = function
         self.expression = expression
         self.only_reported = only_reported
+        self.action = action
         self.description = expression if function is None else describe(function)
         # The agent's id for this condition, per job id it was registered with.
         self.agent_ids: dict[str, str] = {}
@@ -55,7 +60,10 @@ class Condition:
 
 
 def parse(
-    args: tuple[Any, ...], condition: Callable[..., Any] | str | None, only_reported: bool
+    args: tuple[Any, ...],
+    condition: Callable[..., Any] | str | None,
+    only_reported: bool,
+    action: str = "notify",
 ) -> Condition:
     """Validates add_condition's arguments and builds the Condition.
 
@@ -64,12 +72,16 @@ def parse(
     """
     if not isinstance(only_reported, bool):
         raise TypeError(f"only_reported must be a bool, not {type(only_reported).__name__}")
+    if not isinstance(action, str):
+        raise TypeError(f"action must be a str, not {type(action).__name__}")
+    if action not in ACTIONS:
+        raise ValueError(f"action must be 'notify' or 'stop', not {action!r}")
     names = list(args)
     if condition is None and names and callable(names[-1]):
         condition = names.pop()
     if condition is None:
         if len(names) == 1 and isinstance(names[0], str):
-            return _expression(names.pop(), [], only_reported)
+            return _expression(names.pop(), [], only_reported, action)
         if not names:
             raise TypeError("add_condition() needs scalar names and a condition (a callable), "
                             "or one expression string")
@@ -81,22 +93,23 @@ def parse(
         if not name:
             raise ValueError("scalar names must not be empty")
     if isinstance(condition, str):
-        return _expression(condition, names, only_reported)
+        return _expression(condition, names, only_reported, action)
     if not callable(condition):
         raise TypeError(f"condition must be callable or an expression string, "
                         f"not {type(condition).__name__}")
     if not names:
         raise ValueError("add_condition() with a callable needs at least one scalar name")
     _check_arity(condition, len(names))
-    return Condition(names, function=condition, only_reported=only_reported)
+    return Condition(names, function=condition, only_reported=only_reported, action=action)
 
 
-def _expression(expression: Any, names: list[str], only_reported: bool) -> Condition:
+def _expression(expression: Any, names: list[str], only_reported: bool, action: str) -> Condition:
     if not isinstance(expression, str):
         raise TypeError(f"expression must be str, not {type(expression).__name__}")
     if not expression.strip():
         raise ValueError("the condition expression is empty")
-    return Condition(names, expression=expression.strip(), only_reported=only_reported)
+    return Condition(names, expression=expression.strip(), only_reported=only_reported,
+                     action=action)
 
 
 def _check_arity(function: Callable[..., Any], count: int) -> None:

@@ -445,6 +445,7 @@ class Reporter:
             description=condition.description,
             evaluated_by_client=condition.evaluated_by_client,
             only_reported=condition.only_reported,
+            action="CONDITION_ACTION_" + condition.action.upper(),
         )
         try:
             reply = agent.report.AddCondition(request, timeout=RPC_TIMEOUT)

@@ -62,10 +62,34 @@ class TestArgumentErrors:
         with pytest.raises(TypeError, match="only_reported"):
             meeshkan.add_condition("a", lambda a: True, only_reported="yes")
 
+    def test_an_unknown_action(self) -> None:
+        with pytest.raises(ValueError, match="'notify' or 'stop'"):
+            meeshkan.add_condition("isnan(loss)", action="kill")
+        with pytest.raises(TypeError, match="action must be a str"):
+            meeshkan.add_condition("isnan(loss)", action=True)
+
     def test_variadic_and_default_parameters_accept_matching_counts(self) -> None:
         meeshkan.add_condition("a", "b", "c", lambda *values: max(values) > 1)
         meeshkan.add_condition("a", lambda a, b=2: a > b)
         meeshkan.add_condition("a", "b", lambda a, b=2: a > b)
+
+
+class TestStopAction:
+    def test_an_expression_that_stops_the_job_is_registered_with_the_stop_action(self, agent, job_id) -> None:
+        meeshkan.add_condition("isnan(loss)", action="stop")
+        [registration] = agent.requests("AddCondition")
+        assert registration.expression == "isnan(loss)"
+        assert registration.action == 2  # CONDITION_ACTION_STOP
+
+    def test_a_callable_that_stops_the_job_is_registered_with_the_stop_action(self, agent, job_id) -> None:
+        meeshkan.add_condition("loss", lambda loss: loss != loss, action="stop")
+        [registration] = agent.requests("AddCondition")
+        assert registration.evaluated_by_client and registration.action == 2
+
+    def test_notify_is_the_default(self, agent, job_id) -> None:
+        meeshkan.add_condition("loss > 1")
+        [registration] = agent.requests("AddCondition")
+        assert registration.action == 1  # CONDITION_ACTION_NOTIFY
 
 
 class TestCallableConditions:

@@ -11,8 +11,9 @@ internal sealed class Condition
     private readonly Lock _lock = new();
 
     public Condition(IReadOnlyList<string> names, Func<double[], bool>? function, string? expression,
-        string description, bool onlyReported)
+        string description, bool onlyReported, ConditionAction action = ConditionAction.Notify)
     {
+        Action = action;
         LocalId = Interlocked.Increment(ref s_nextId);
         Names = names;
         Function = function;
@@ -27,6 +28,7 @@ internal sealed class Condition
     public string? Expression { get; }
     public string Description { get; }
     public bool OnlyReported { get; }
+    public ConditionAction Action { get; }
     public bool EvaluatedByClient => Function is not null;
 
     /// <summary>The agent refused it; it is neither registered again nor evaluated.</summary>
