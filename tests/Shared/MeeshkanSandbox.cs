@@ -39,11 +39,12 @@ public sealed class MeeshkanSandbox : IDisposable
 
     /// <summary>
     /// The `meeshkan` under test: MEESHKAN_EXE (the build's Test target sets it to the native executable it publishes,
-    /// the one users install), else the apphost built next to this test run (same configuration).
+    /// the one users install), else the small `meeshkan` built next to this test run (same configuration), which has the
+    /// complete CLI's build in its core/ as the installed tool has: either way the tests run the front and the core.
     /// </summary>
     public static string Executable { get; } = System.Environment.GetEnvironmentVariable("MEESHKAN_EXE") is { Length: > 0 } exe
         ? exe
-        : Path.Combine(RepoRoot, "src", "Meeshkan.Cli", "bin", Configuration, "net10.0", "meeshkan");
+        : Path.Combine(RepoRoot, "src", "Meeshkan.Front", "bin", Configuration, "net10.0", "meeshkan");
 
     /// <summary>The C# SDK example (examples/dotnet/ReportExample), built with the solution in this run's configuration.</summary>
     public static string CSharpExample { get; } =

@@ -43,10 +43,10 @@ public sealed class AgentConfig
     /// </summary>
     public string? Listen { get; set; }
 
-    /// <summary>Agents on other machines this CLI can drive (<c>meeshkan remote add</c>), by name.</summary>
-    public Dictionary<string, RemoteSettings>? Remotes { get; set; }
-
-    /// <summary>Settings this version does not know, kept as they are.</summary>
+    /// <summary>
+    /// Settings this version does not know, kept as they are; among them the CLI's own (<c>remotes</c>: the agents on
+    /// other machines this CLI drives, src/Meeshkan.Cli.Common/Remotes), which the agent never reads.
+    /// </summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Other { get; set; }
 
@@ -77,13 +77,6 @@ public sealed class AgentConfig
         }
     }
 
-    /// <summary>Writes the config atomically, readable by its owner only.</summary>
-    public void Save(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json.AgentConfig));
-        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temp, path, overwrite: true);
-    }
+    /// <summary>Writes the config atomically, readable by its owner only from the first byte (it holds secrets).</summary>
+    public void Save(string path) => PrivateFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, Json.AgentConfig));
 }

@@ -1,5 +1,6 @@
 using Cocona;
 using Meeshkan.Agent.Config;
+using Meeshkan.Cli.Remotes;
 using Meeshkan.Agent.Remote;
 using Meeshkan.Cli.Output;
 
@@ -70,10 +71,9 @@ internal sealed class RemoteSubCommands
         {
             return AgentConnection.Fail("--token must not be empty", ExitCodes.Usage);
         }
-        return Update(config =>
+        return Update(remotes =>
         {
-            config.Remotes ??= new Dictionary<string, RemoteSettings>(StringComparer.Ordinal);
-            config.Remotes[name] = new RemoteSettings
+            remotes[name] = new RemoteSettings
             {
                 Address = uri.GetLeftPart(UriPartial.Authority),
                 Token = token.Trim(),
@@ -86,16 +86,16 @@ internal sealed class RemoteSubCommands
     [Command("list", Description = "Lists the stored remotes (never their tokens).")]
     public int List()
     {
-        AgentConfig config;
+        Dictionary<string, RemoteSettings> remotes;
         try
         {
-            config = AgentConfig.Load(MeeshkanHome.FromEnvironment().ConfigPath);
+            remotes = RemoteList.Load(MeeshkanHome.FromEnvironment().ConfigPath);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             return AgentConnection.Fail(e.Message, ExitCodes.Error);
         }
-        if (config.Remotes is not { Count: > 0 } remotes)
+        if (remotes.Count == 0)
         {
             Console.WriteLine("No remotes yet. Add one with `meeshkan remote add NAME https://HOST:PORT --token T --fingerprint F`.");
             return 0;
@@ -113,7 +113,7 @@ internal sealed class RemoteSubCommands
     public int Remove([Argument(Description = "The remote's name")] string name)
     {
         var found = false;
-        var code = Update(config => found = config.Remotes?.Remove(name) == true);
+        var code = Update(remotes => found = remotes.Remove(name));
         if (code != 0)
         {
             return code;
@@ -126,15 +126,14 @@ internal sealed class RemoteSubCommands
         return 0;
     }
 
-    private static int Update(Action<AgentConfig> change)
+    private static int Update(Action<Dictionary<string, RemoteSettings>> change)
     {
         var home = MeeshkanHome.FromEnvironment();
         return Guard(() =>
         {
-            var config = AgentConfig.Load(home.ConfigPath);
-            change(config);
-            Directory.CreateDirectory(home.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            config.Save(home.ConfigPath);
+            var remotes = RemoteList.Load(home.ConfigPath);
+            change(remotes);
+            RemoteList.Save(home.ConfigPath, remotes);
             return 0;
         });
     }

@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using Meeshkan.Agent.Config;
+using Meeshkan.Cli.Remotes;
 
 namespace Meeshkan.Cli;
 
@@ -80,16 +80,16 @@ internal sealed class RemoteTarget
         {
             return null;
         }
-        AgentConfig config;
+        Dictionary<string, RemoteSettings> remotes;
         try
         {
-            config = AgentConfig.Load(home.ConfigPath);
+            remotes = RemoteList.Load(home.ConfigPath);
         }
         catch (InvalidDataException e)
         {
             throw new UsageException(e.Message);
         }
-        if (config.Remotes?.GetValueOrDefault(name) is not { } settings)
+        if (remotes.GetValueOrDefault(name) is not { } settings)
         {
             throw new UsageException($"no remote named '{name}' in {home.ConfigPath}; add it with `meeshkan remote add {name} https://HOST:PORT --token T --fingerprint F`");
         }

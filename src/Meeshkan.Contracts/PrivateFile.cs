@@ -1,4 +1,4 @@
-namespace Meeshkan.Agent.Remote;
+namespace Meeshkan;
 
 /// <summary>Secrets on disk: written whole (temp file, then rename) and readable by their owner only.</summary>
 internal static class PrivateFile

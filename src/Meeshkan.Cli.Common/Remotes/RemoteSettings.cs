@@ -1,7 +1,7 @@
-namespace Meeshkan.Agent.Config;
+namespace Meeshkan.Cli.Remotes;
 
 /// <summary>One agent on another machine, as <c>meeshkan remote add</c> stored it (under <c>remotes</c> in the config).</summary>
-public sealed class RemoteSettings
+internal sealed class RemoteSettings
 {
     /// <summary><c>https://HOST:PORT</c> of the agent's listener.</summary>
     public string Address { get; set; } = "";
