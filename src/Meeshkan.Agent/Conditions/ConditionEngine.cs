@@ -404,19 +404,19 @@ public sealed partial class ConditionEngine(
 
     private static partial class Log
     {
-        [LoggerMessage(301, LogLevel.Information, "Condition {ConditionId} of job {Number} met: {Description}")]
+        [LoggerMessage(201, LogLevel.Information, "Condition {ConditionId} of job {Number} met: {Description}")]
         public static partial void Fired(ILogger logger, string conditionId, long number, string description);
 
-        [LoggerMessage(302, LogLevel.Warning, "Condition {ConditionId} of job {Number} could not be evaluated; taken as not met (logged once)")]
+        [LoggerMessage(202, LogLevel.Warning, "Condition {ConditionId} of job {Number} could not be evaluated; taken as not met (logged once)")]
         public static partial void EvaluationFailed(ILogger logger, string conditionId, long number, Exception exception);
 
-        [LoggerMessage(303, LogLevel.Error, "Condition {ConditionId} of job {Number} fired but the firing could not be stored")]
+        [LoggerMessage(203, LogLevel.Error, "Condition {ConditionId} of job {Number} fired but the firing could not be stored")]
         public static partial void RecordFailed(ILogger logger, string conditionId, long number, Exception exception);
 
-        [LoggerMessage(304, LogLevel.Warning, "Condition {ConditionId} of job {Number} is no longer valid and is skipped: {Reason}")]
+        [LoggerMessage(204, LogLevel.Warning, "Condition {ConditionId} of job {Number} is no longer valid and is skipped: {Reason}")]
         public static partial void Unloadable(ILogger logger, string conditionId, long number, string reason);
 
-        [LoggerMessage(305, LogLevel.Error, "Condition observer {Observer} failed")]
+        [LoggerMessage(205, LogLevel.Error, "Condition observer {Observer} failed")]
         public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
     }
 }

@@ -26,6 +26,9 @@ public sealed class NotificationSettings
     /// <summary>Seconds before the first retry; doubled for each further retry (default 2: 2, 4, 8).</summary>
     public double RetryDelaySeconds { get; set; } = 2;
 
+    /// <summary>Messages of its own (meeshkan.notify) one job may send a minute, in a burst or spread (default 10); more are merged into one.</summary>
+    public int MessagesPerJobPerMinute { get; set; } = 10;
+
     /// <summary>True when at least one channel is set up.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool AnyChannel => Slack is not null || Discord is not null || Webhook is not null || Email is not null || Telegram is not null;

@@ -11,7 +11,10 @@ public interface INotificationSink
 }
 
 /// <summary>The receiver refused a message. <see cref="Retryable"/> is false when sending it again cannot help.</summary>
-public sealed class DeliveryException(string reason, bool retryable) : Exception(reason)
+public sealed class DeliveryException(string reason, bool retryable, TimeSpan? retryAfter = null) : Exception(reason)
 {
     public bool Retryable { get; } = retryable;
+
+    /// <summary>How long the receiver asked to be left alone (HTTP 429 Retry-After, Telegram's retry_after).</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Meeshkan.Agent.Notifications;
 
 /// <summary>The notifier's ear on the agent: each call queues a request (or sets a flag) and returns at once.</summary>
-public sealed class NotificationObserver(NotificationQueue queue, IntervalTracker intervals, ILogger<NotificationObserver> logger) : IAgentObserver
+public sealed class NotificationObserver(NotificationQueue queue, IntervalTracker intervals, JobMessageLimit limit, ILogger<NotificationObserver> logger) : IAgentObserver
 {
     public void JobStarted(JobRecord job) => Guard(() =>
     {
@@ -16,6 +16,10 @@ public sealed class NotificationObserver(NotificationQueue queue, IntervalTracke
     public void JobEnded(JobRecord job) => Guard(() =>
     {
         intervals.Ended(job);
+        if (limit.Flush(job) is { } merged)
+        {
+            queue.Enqueue(merged);
+        }
         var kind = job.State switch
         {
             JobState.Finished => NotificationEvent.JobFinished,
@@ -30,8 +34,13 @@ public sealed class NotificationObserver(NotificationQueue queue, IntervalTracke
     public void ConditionMet(JobRecord job, ConditionEvent conditionEvent, bool onlyReported) =>
         Guard(() => queue.Enqueue(new NotificationRequest(NotificationEvent.ConditionMet, job, conditionEvent, onlyReported)));
 
-    public void CustomMessage(JobRecord job, string message) =>
-        Guard(() => queue.Enqueue(new NotificationRequest(NotificationEvent.Custom, job, Message: message)));
+    public void CustomMessage(JobRecord job, string message) => Guard(() =>
+    {
+        if (limit.Admit(job, message))
+        {
+            queue.Enqueue(new NotificationRequest(NotificationEvent.Custom, job, Message: message));
+        }
+    });
 
     private void Guard(Action action)
     {

@@ -7,11 +7,11 @@ namespace Meeshkan.Agent.Notifications;
 
 /// <summary>
 /// The notifier: one pump composes each queued request (chart, stderr tail), records it in the history and hands it
-/// to every channel's lane; a timer raises interval reports. Nothing here runs on the caller's thread.
+/// to every channel's lane; a timer raises interval reports and the merged messages of <see cref="JobMessageLimit"/>. Nothing here runs on the caller's thread.
 /// </summary>
 public sealed class NotificationService(
     NotificationQueue queue, NotificationComposer composer, IntervalTracker intervals, NotificationSettingsSource settings,
-    NotificationStore store, TimeProvider time, ILogger<NotificationService> logger) : BackgroundService
+    NotificationStore store, JobMessageLimit limit, TimeProvider time, ILogger<NotificationService> logger) : BackgroundService
 {
     private readonly Dictionary<string, SinkLane> _lanes = new(StringComparer.Ordinal);
     private string? _fingerprint;
@@ -56,6 +56,10 @@ public sealed class NotificationService(
                 foreach (var job in intervals.TakeDue())
                 {
                     queue.Enqueue(new NotificationRequest(NotificationEvent.IntervalReport, job));
+                }
+                foreach (var merged in limit.TakeDue())
+                {
+                    queue.Enqueue(merged);
                 }
             }
         }

@@ -23,6 +23,8 @@ public static class NotificationServiceCollectionExtensions
             sp.GetRequiredService<AgentOptions>().Home.ConfigPath,
             sp.GetRequiredService<AgentConfig>().Notifications,
             sp.GetRequiredService<ILogger<NotificationSettingsSource>>()));
+        services.AddSingleton(sp => new JobMessageLimit(sp.GetRequiredService<TimeProvider>(),
+            () => sp.GetRequiredService<NotificationSettingsSource>().Current.MessagesPerJobPerMinute));
         services.AddSingleton<NotificationService>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationService>());
         services.AddSingleton<IAgentObserver, NotificationObserver>();

@@ -1,21 +1,27 @@
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Store;
 using Meeshkan.V1;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
 
 namespace Meeshkan.Agent.Notifications;
 
 /// <summary>
-/// One channel's own queue and sender. Messages to one channel go out in order, one at a time, each retried with
-/// exponential backoff up to a bounded number of attempts; a slow or dead channel only delays its own lane.
-/// Every attempt is recorded.
+/// One channel's own queue and sender. Each job has its own queue in the lane and the jobs take turns, one message
+/// each, so one job's flood cannot hold up another job's messages; one job's messages go out in order. Each message is
+/// retried by a Polly pipeline (a timeout per attempt, exponential backoff, a bounded number of attempts, and the
+/// receiver's Retry-After honoured); a slow or dead channel only delays its own lane. Every attempt is recorded.
 /// </summary>
 internal sealed class SinkLane
 {
-    /// <summary>Messages one channel may have waiting; the oldest are dropped (and recorded) beyond that.</summary>
+    /// <summary>Messages one job may have waiting for one channel; its oldest are dropped (and recorded) beyond that.</summary>
     public const int Capacity = 1000;
+
+    /// <summary>The longest wait a receiver's Retry-After is honoured for; longer ones are cut to this.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(10);
 
     private readonly INotificationSink _sink;
     private readonly NotificationSettings _settings;
@@ -23,7 +29,11 @@ internal sealed class SinkLane
     private readonly NotificationStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Channel<Notification> _queue;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<long, Queue<Notification>> _waiting = new();
+    private readonly Queue<long> _turns = new();
+    private readonly SemaphoreSlim _ready = new(0);
+    private bool _completed;
 
     public SinkLane(INotificationSink sink, NotificationSettings settings, NotificationStore store, TimeProvider time, ILogger logger, CancellationToken stopping)
     {
@@ -33,9 +43,6 @@ internal sealed class SinkLane
         _store = store;
         _time = time;
         _logger = logger;
-        _queue = System.Threading.Channels.Channel.CreateBounded<Notification>(
-            new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
-            dropped => Record(dropped, NotificationStatus.Failed, $"dropped: more than {Capacity} notifications were waiting for this channel", 0));
         Completion = Task.Run(() => PumpAsync(stopping), CancellationToken.None);
     }
 
@@ -44,18 +51,86 @@ internal sealed class SinkLane
     /// <summary>Ends when the lane has sent (or given up on) everything after <see cref="Complete"/>, or on stop.</summary>
     public Task Completion { get; }
 
-    public void Enqueue(Notification notification) => _queue.Writer.TryWrite(notification);
+    public void Enqueue(Notification notification)
+    {
+        Notification? dropped = null;
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return;
+            }
+            var job = notification.Job?.Number ?? 0;
+            if (!_waiting.TryGetValue(job, out var queue))
+            {
+                _waiting[job] = queue = new Queue<Notification>();
+                _turns.Enqueue(job);
+            }
+            if (queue.Count >= Capacity)
+            {
+                dropped = queue.Dequeue();
+            }
+            queue.Enqueue(notification);
+        }
+        if (dropped is null)
+        {
+            _ready.Release();
+        }
+        else
+        {
+            Record(dropped, NotificationStatus.Failed, $"dropped: more than {Capacity} notifications of this job were waiting for this channel", 0);
+        }
+    }
 
     /// <summary>No more messages: the lane finishes what it has and ends.</summary>
-    public void Complete() => _queue.Writer.TryComplete();
+    public void Complete()
+    {
+        lock (_lock)
+        {
+            _completed = true;
+        }
+        _ready.Release();
+    }
+
+    /// <summary>The next message: the first of the job whose turn it is. Null when the lane is complete and empty.</summary>
+    private Notification? Next()
+    {
+        lock (_lock)
+        {
+            if (_turns.Count == 0)
+            {
+                return null;
+            }
+            var job = _turns.Dequeue();
+            var queue = _waiting[job];
+            var next = queue.Dequeue();
+            if (queue.Count > 0)
+            {
+                _turns.Enqueue(job);
+            }
+            else
+            {
+                _waiting.Remove(job);
+            }
+            return next;
+        }
+    }
 
     private async Task PumpAsync(CancellationToken stopping)
     {
         try
         {
-            await foreach (var notification in _queue.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            while (true)
             {
-                await DeliverAsync(notification, stopping).ConfigureAwait(false);
+                await _ready.WaitAsync(stopping).ConfigureAwait(false);
+                if (Next() is { } notification)
+                {
+                    await DeliverAsync(notification, stopping).ConfigureAwait(false);
+                }
+                else if (Volatile.Read(ref _completed))
+                {
+                    return;
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -68,58 +143,64 @@ internal sealed class SinkLane
     {
         var attempts = Math.Clamp(_settings.Attempts, 1, 20);
         var timeout = TimeSpan.FromSeconds(Math.Clamp(_settings.TimeoutSeconds, 0.1, 300));
-        for (var attempt = 1; attempt <= attempts; attempt++)
+        var attempt = 0;
+        var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
+        if (attempts > 1)
         {
-            string reason;
-            bool retryable;
-            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            builder.AddRetry(new RetryStrategyOptions
             {
-                deadline.CancelAfter(timeout);
-                try
+                MaxRetryAttempts = attempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                Delay = TimeSpan.FromSeconds(Math.Max(0, _settings.RetryDelaySeconds)),
+                MaxDelay = MaxRetryAfter,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && !stopping.IsCancellationRequested
+                    && Describe(e, e is TimeoutRejectedException, timeout).Retryable),
+                // The receiver's own wait (429 Retry-After) wins over the backoff when it is longer.
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    args.Outcome.Exception is DeliveryException { RetryAfter: { } after } && after > Backoff(args.AttemptNumber)
+                        ? (after < MaxRetryAfter ? after : MaxRetryAfter) : null),
+                OnRetry = args =>
                 {
-                    await _sink.SendAsync(notification, deadline.Token).ConfigureAwait(false);
-                    Record(notification, NotificationStatus.Success, null, attempt);
-                    NotificationLog.Sent(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt);
-                    return true;
-                }
-                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-                {
-                    Record(notification, NotificationStatus.Failed, "the agent stopped before it was sent", attempt);
-                    return false;
-                }
-                catch (Exception e)
-                {
-                    (reason, retryable) = Describe(e, deadline.IsCancellationRequested, timeout);
-                    reason = _redactor.Redact(reason);
-                }
-            }
-            var last = attempt == attempts || !retryable;
-            var delay = TimeSpan.FromSeconds(_settings.RetryDelaySeconds * Math.Pow(2, attempt - 1));
-            var stored = last
-                ? $"{reason} (gave up after {attempt} attempt{(attempt == 1 ? "" : "s")})"
-                : $"{reason} (retrying in {delay.TotalSeconds:0.#}s)";
-            Record(notification, NotificationStatus.Failed, stored, attempt);
-            NotificationLog.AttemptFailed(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt, attempts, reason);
-            if (last)
-            {
-                return false;
-            }
-            try
-            {
-                await Task.Delay(delay, _time, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
+                    var reason = _redactor.Redact(Describe(args.Outcome.Exception!, args.Outcome.Exception is TimeoutRejectedException, timeout).Reason);
+                    Record(notification, NotificationStatus.Failed, $"{reason} (retrying in {args.RetryDelay.TotalSeconds:0.#}s)", attempt);
+                    NotificationLog.AttemptFailed(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt, attempts, reason);
+                    return ValueTask.CompletedTask;
+                },
+            });
         }
-        return false;
+        var pipeline = builder.AddTimeout(timeout).Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async cancel =>
+            {
+                attempt++;
+                await _sink.SendAsync(notification, cancel).ConfigureAwait(false);
+            }, stopping).ConfigureAwait(false);
+            Record(notification, NotificationStatus.Success, null, attempt);
+            NotificationLog.Sent(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt);
+            return true;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            Record(notification, NotificationStatus.Failed, "the agent stopped before it was sent", attempt);
+            return false;
+        }
+        catch (Exception e)
+        {
+            var reason = _redactor.Redact(Describe(e, e is TimeoutRejectedException, timeout).Reason);
+            Record(notification, NotificationStatus.Failed, $"{reason} (gave up after {attempt} attempt{(attempt == 1 ? "" : "s")})", attempt);
+            NotificationLog.AttemptFailed(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt, attempts, reason);
+            return false;
+        }
+
+        TimeSpan Backoff(int retry) => TimeSpan.FromSeconds(_settings.RetryDelaySeconds * Math.Pow(2, retry));
     }
 
     /// <summary>A short reason for an attempt that failed, and whether another attempt may succeed.</summary>
     internal static (string Reason, bool Retryable) Describe(Exception e, bool timedOut, TimeSpan timeout)
     {
-        if (timedOut && e is OperationCanceledException or TimeoutException)
+        if (timedOut && e is OperationCanceledException or TimeoutException or TimeoutRejectedException)
         {
             return ($"no answer within {timeout.TotalSeconds:0.#}s", true);
         }

@@ -16,16 +16,7 @@ public sealed class TelegramBotApi
     /// <summary>Longest photo caption (Telegram's limit).</summary>
     public const int MaxCaption = 1024;
 
-    private static readonly HttpClient Client = new(new SocketsHttpHandler
-    {
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        AllowAutoRedirect = false,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-        DefaultRequestHeaders = { { "User-Agent", $"meeshkan/{AgentOptions.Version}" } },
-    };
+    private static HttpClient Client => Notifications.Sinks.HttpSink.Client;
 
     private readonly string _root;
     private readonly Redactor _redactor;
@@ -127,8 +118,10 @@ public sealed class TelegramBotApi
                 }
                 var code = (int)response.StatusCode;
                 var description = reply?["description"]?.GetValue<string>() ?? response.ReasonPhrase ?? "no description";
+                var retryAfter = reply?["parameters"]?["retry_after"]?.GetValue<double>() is { } seconds
+                    ? TimeSpan.FromSeconds(seconds) : Notifications.Sinks.HttpSink.RetryAfter(response, null);
                 throw new TelegramApiException(_redactor.Redact($"{method}: HTTP {code}: {description}"),
-                    code >= 500 || code == 429);
+                    code >= 500 || code == 429, retryAfter);
             }
             catch (OperationCanceledException) when (!caller.IsCancellationRequested)
             {

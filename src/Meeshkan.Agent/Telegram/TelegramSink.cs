@@ -40,7 +40,7 @@ public sealed class TelegramSink : INotificationSink
             }
             catch (TelegramApiException e)
             {
-                throw new DeliveryException(e.Message, e.Retryable);
+                throw new DeliveryException(e.Message, e.Retryable, e.RetryAfter);
             }
         }
     }

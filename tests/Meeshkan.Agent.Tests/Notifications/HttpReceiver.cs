@@ -36,6 +36,12 @@ internal sealed class HttpReceiver : IDisposable
 
     public TimeSpan Delay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>Answers given to the first requests, in order (status, body, Retry-After header); then <see cref="Status"/>.</summary>
+    public ConcurrentQueue<(HttpStatusCode Status, string Body, string? RetryAfter)> Scripted { get; } = new();
+
+    /// <summary>The body of an OK answer.</summary>
+    public string OkBody { get; set; } = "ok";
+
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
     /// <summary>Waits until at least <paramref name="count"/> requests came in.</summary>
@@ -90,8 +96,14 @@ internal sealed class HttpReceiver : IDisposable
             {
                 await Task.Delay(Delay, _stop.Token);
             }
-            context.Response.StatusCode = (int)Status;
-            var answer = System.Text.Encoding.UTF8.GetBytes(Status == HttpStatusCode.OK ? "ok" : "server error");
+            var (status, text, retryAfter) = Scripted.TryDequeue(out var scripted)
+                ? scripted : (Status, Status == HttpStatusCode.OK ? OkBody : "server error", (string?)null);
+            context.Response.StatusCode = (int)status;
+            if (retryAfter is not null)
+            {
+                context.Response.Headers["Retry-After"] = retryAfter;
+            }
+            var answer = System.Text.Encoding.UTF8.GetBytes(text);
             await context.Response.OutputStream.WriteAsync(answer);
             context.Response.Close();
         }

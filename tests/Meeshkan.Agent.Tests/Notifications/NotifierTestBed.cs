@@ -27,11 +27,12 @@ internal sealed class NotifierTestBed : IAsyncDisposable
         Charts = new ScalarChartRenderer(Scalars);
         var composer = new NotificationComposer(Scalars, Charts, Intervals, TimeProvider.System);
         var source = new NotificationSettingsSource(configPath, settings, NullLogger<NotificationSettingsSource>.Instance);
-        Service = new NotificationService(Queue, composer, Intervals, source, History, TimeProvider.System, NullLogger<NotificationService>.Instance)
+        Limit = new JobMessageLimit(TimeProvider.System, () => source.Current.MessagesPerJobPerMinute);
+        Service = new NotificationService(Queue, composer, Intervals, source, History, Limit, TimeProvider.System, NullLogger<NotificationService>.Instance)
         {
             IntervalTick = TimeSpan.FromMilliseconds(100),
         };
-        Observer = new NotificationObserver(Queue, Intervals, NullLogger<NotificationObserver>.Instance);
+        Observer = new NotificationObserver(Queue, Intervals, Limit, NullLogger<NotificationObserver>.Instance);
         Service.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 
@@ -58,6 +59,8 @@ internal sealed class NotifierTestBed : IAsyncDisposable
     public ScalarChartRenderer Charts { get; }
 
     public NotificationService Service { get; }
+
+    public JobMessageLimit Limit { get; }
 
     public NotificationObserver Observer { get; }
 

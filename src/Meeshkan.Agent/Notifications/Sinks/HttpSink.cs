@@ -2,10 +2,10 @@ using System.Net;
 
 namespace Meeshkan.Agent.Notifications.Sinks;
 
-/// <summary>What the HTTP sinks share: one HttpClient for the agent, and one way to judge a response.</summary>
+/// <summary>What the HTTP sinks (and the Telegram bot) share: one HttpClient for the agent, and one way to judge a response.</summary>
 internal static class HttpSink
 {
-    /// <summary>One client for every webhook; each attempt brings its own deadline.</summary>
+    /// <summary>One client for every webhook and the Telegram Bot API; each attempt brings its own deadline.</summary>
     public static readonly HttpClient Client = new(new SocketsHttpHandler
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -41,11 +41,46 @@ internal static class HttpSink
         catch (HttpRequestException)
         {
         }
+        var retryAfter = RetryAfter(response, body);
         body = body.Length > 200 ? body[..200] + "…" : body;
         var code = (int)response.StatusCode;
         var retryable = code >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
         var reason = $"HTTP {code} {response.ReasonPhrase}" + (body.Length > 0 ? $": {body.ReplaceLineEndings(" ")}" : "");
-        throw new DeliveryException(reason, retryable);
+        throw new DeliveryException(reason, retryable, retryAfter);
+    }
+
+    /// <summary>
+    /// How long a receiver that answered 429 or 503 asked to wait: the Retry-After header (Slack, Discord, any HTTP
+    /// server), else Discord's <c>retry_after</c> (seconds) in a JSON body. Null when it did not say.
+    /// </summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, string? body)
+    {
+        if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable))
+        {
+            return null;
+        }
+        if (response.Headers.RetryAfter is { } header)
+        {
+            var wait = header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+            if (wait is { } positive)
+            {
+                return positive < TimeSpan.Zero ? TimeSpan.Zero : positive;
+            }
+        }
+        if (!string.IsNullOrEmpty(body))
+        {
+            try
+            {
+                if (System.Text.Json.Nodes.JsonNode.Parse(body)?["retry_after"]?.GetValue<double>() is { } seconds and >= 0)
+                {
+                    return TimeSpan.FromSeconds(seconds);
+                }
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+            {
+            }
+        }
+        return null;
     }
 
     public static Uri ParseUrl(string url, string what)

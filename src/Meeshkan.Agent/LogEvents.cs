@@ -1,0 +1,26 @@
+namespace Meeshkan.Agent;
+
+/// <summary>
+/// The agent's log event ids: each area logs with ids from its own hundred, so an id names one kind of line
+/// (tests/Meeshkan.Agent.Tests/LogEventTests.cs checks that ids are unique and each hundred is one namespace).
+/// </summary>
+internal static class LogEvents
+{
+    /// <summary>Jobs and their scheduling (Scheduler/, Jobs/): 1-99.</summary>
+    public const int Jobs = 0;
+
+    /// <summary>Notifications/: 100-199.</summary>
+    public const int Notifications = 100;
+
+    /// <summary>Conditions/: 200-299.</summary>
+    public const int Conditions = 200;
+
+    /// <summary>Remote/ (the TLS listener): 300-399.</summary>
+    public const int Remote = 300;
+
+    /// <summary>Telegram/: 400-499.</summary>
+    public const int Telegram = 400;
+
+    /// <summary>Hosting/ and Store/ (the data folder, the disk): 500-599.</summary>
+    public const int Hosting = 500;
+}
