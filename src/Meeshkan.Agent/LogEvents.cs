@@ -23,4 +23,7 @@ internal static class LogEvents
 
     /// <summary>Hosting/ and Store/ (the data folder, the disk): 500-599.</summary>
     public const int Hosting = 500;
+
+    /// <summary>Scalars/ (scalars a client could not send, read from the job folder): 600-699.</summary>
+    public const int Scalars = 600;
 }

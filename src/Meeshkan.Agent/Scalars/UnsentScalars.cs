@@ -117,13 +117,13 @@ public sealed partial class UnsentScalars(AgentOptions options, JobStore jobs, S
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Job {Number}: stored {Points} scalars it could not send before it exited")]
+        [LoggerMessage(601, LogLevel.Information, "Job {Number}: stored {Points} scalars it could not send before it exited")]
         public static partial void Ingested(ILogger logger, long number, long points);
 
-        [LoggerMessage(2, LogLevel.Warning, "Job {Number}: cannot read {Path}: {Reason}")]
+        [LoggerMessage(602, LogLevel.Warning, "Job {Number}: cannot read {Path}: {Reason}")]
         public static partial void CouldNotRead(ILogger logger, long number, string path, string reason);
 
-        [LoggerMessage(3, LogLevel.Warning, "Job {Number}: an unsent scalar batch was skipped: {Reason}")]
+        [LoggerMessage(603, LogLevel.Warning, "Job {Number}: an unsent scalar batch was skipped: {Reason}")]
         public static partial void Skipped(ILogger logger, long number, string reason);
     }
 }
