@@ -1,6 +1,9 @@
 using Meeshkan.Agent.Conditions;
 using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Executors;
+using Meeshkan.Agent.Executors.Local;
 using Meeshkan.Agent.Hosting;
+using Meeshkan.Agent.Jobs;
 using Meeshkan.Agent.Logs;
 using Meeshkan.Agent.Notifications;
 using Meeshkan.Agent.Remote;
@@ -21,9 +24,6 @@ namespace Meeshkan.Agent;
 /// <summary>Runs an agent in this process until it is told to stop.</summary>
 public static class AgentHost
 {
-    /// <summary>Extra services (notification sinks, chart renderer) plugged in by the host program.</summary>
-    public static event Action<IServiceCollection>? ConfigureServices;
-
     /// <summary>The exit code of an agent that found another one running for its data folder.</summary>
     public const int AlreadyRunningExitCode = 3;
 
@@ -107,6 +107,7 @@ public static class AgentHost
                 o.MaxSendMessageSize = 64 * 1024 * 1024;
                 o.EnableDetailedErrors = false;
                 o.Interceptors.Add<StoreErrorInterceptor>();
+                o.Interceptors.Add<DomainErrorInterceptor>();
                 if (certificate is not null)
                 {
                     o.Interceptors.Add<RemoteDefaultsInterceptor>();
@@ -125,18 +126,14 @@ public static class AgentHost
             services.AddSingleton<JobStore>();
             services.AddSingleton<ScalarStore>();
             services.AddSingleton<NotificationStore>();
-            services.AddSingleton<JobResolver>();
-            services.AddSingleton<JobLauncher>();
             services.AddSingleton<LogStreamer>();
             services.AddSingleton<PythonCheck>();
             services.AddSingleton<ConditionStore>();
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<Scalars.UnsentScalars>();
-            services.AddSingleton<JobScheduler>();
-            services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
+            services.AddJobs();
             services.AddNotifications();
             services.AddTelegramBot();
-            ConfigureServices?.Invoke(services);
 
             var app = builder.Build();
             if (certificate is not null)

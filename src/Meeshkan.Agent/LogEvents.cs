@@ -6,7 +6,7 @@ namespace Meeshkan.Agent;
 /// </summary>
 internal static class LogEvents
 {
-    /// <summary>Jobs and their scheduling (Scheduler/, Jobs/): 1-99.</summary>
+    /// <summary>Jobs/ (every change of a job's state): 1-99.</summary>
     public const int Jobs = 0;
 
     /// <summary>Notifications/: 100-199.</summary>
@@ -26,4 +26,10 @@ internal static class LogEvents
 
     /// <summary>Scalars/ (scalars a client could not send, read from the job folder): 600-699.</summary>
     public const int Scalars = 600;
+
+    /// <summary>Scheduler/ (the run loop): 700-799.</summary>
+    public const int Scheduler = 700;
+
+    /// <summary>Executors/ (Local/: 800-849; a further executor takes the next fifty).</summary>
+    public const int Executors = 800;
 }

@@ -20,10 +20,10 @@ public sealed class AgentRestartTests
 
         var stop = sandbox.Ok("stop");
         Assert.That(stop, Does.Contain($"Job(s) {number} keep running"));
-        Assert.That(Alive(pid), Is.True, "the job outlives the agent");
+        Assert.That(Processes.Alive(pid), Is.True, "the job outlives the agent");
 
         File.WriteAllText(release, "");
-        WaitFor(() => !Alive(pid));
+        Wait.For(() => !Processes.Alive(pid), "the job's process gone", 30);
         sandbox.Start();
         var ended = sandbox.WaitForEnd(number);
         Assert.That(ended.State, Is.EqualTo("FAILED"));
@@ -87,21 +87,11 @@ public sealed class AgentRestartTests
         var pid = Job(sandbox, number).Pid;
         var stop = sandbox.Ok("stop", "--cancel-jobs");
         Assert.That(stop, Does.Contain($"Canceled running job(s): {number}"));
-        Assert.That(Alive(pid), Is.False);
+        Assert.That(Processes.Alive(pid), Is.False);
         sandbox.Start();
         Assert.That(Job(sandbox, number).State, Is.EqualTo("CANCELED"));
     }
 
     private static ListedJob Job(MeeshkanSandbox sandbox, long number) => sandbox.Job(number) ?? throw new AssertionException($"job {number} missing");
 
-    private static bool Alive(int pid) => pid > 0 && File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
-
-    private static void WaitFor(Func<bool> condition, int seconds = 10)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(seconds))
-        {
-            Thread.Sleep(50);
-        }
-    }
 }

@@ -203,9 +203,9 @@ public sealed class JobTests
         _sandbox.WriteFile("tree.sh", $"sleep 300 & echo $! >> {pids}; sleep 300 & echo $! >> {pids}; echo $$ >> {pids}; wait\n");
         var number = _sandbox.Submit("tree.sh");
         _sandbox.WaitForState(number, TimeSpan.FromSeconds(10), "RUNNING");
-        WaitFor(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 3);
+        Wait.For(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 3, "the job and its two children", 30);
         var tree = File.ReadAllLines(pids).Select(int.Parse).ToArray();
-        Assert.That(tree.All(Alive), Is.True);
+        Assert.That(tree.All(Processes.Alive), Is.True);
 
         var refused = _sandbox.Run("cancel", number.ToString());
         Assert.That(refused.ExitCode, Is.Not.Zero, "a running job needs confirmation");
@@ -218,8 +218,8 @@ public sealed class JobTests
         var canceled = _sandbox.Run("cancel", "-y", number.ToString());
         Assert.That(canceled.ExitCode, Is.Zero, canceled.ToString());
         Assert.That(_sandbox.Job(number)!.State, Is.EqualTo("CANCELED"));
-        WaitFor(() => !tree.Any(Alive));
-        Assert.That(tree.Where(Alive), Is.Empty, "every process of the job is gone");
+        Wait.For(() => !tree.Any(Processes.Alive), "the whole tree gone", 30);
+        Assert.That(tree.Where(Processes.Alive), Is.Empty, "every process of the job is gone");
     }
 
     [Test]
@@ -274,16 +274,5 @@ public sealed class JobTests
         var history = _sandbox.Ok("notifications", number.ToString());
         Assert.That(history, Does.Contain("job_started").And.Contain("job_finished"), "with no channel configured, the agent's own history");
         Assert.That(history, Does.Contain("history  SUCCESS"));
-    }
-
-    private static bool Alive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
-
-    private static void WaitFor(Func<bool> condition, int seconds = 10)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(seconds))
-        {
-            Thread.Sleep(50);
-        }
     }
 }

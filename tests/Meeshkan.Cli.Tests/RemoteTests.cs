@@ -65,7 +65,7 @@ public sealed class RemoteTests
         var submitted = _laptop.Ok("--remote", "gpu", "submit", "--cwd", _machine.WorkDir, "tree.sh");
         Assert.That(submitted, Does.StartWith("Job 1 submitted"));
         _machine.WaitForState(1, TimeSpan.FromSeconds(20), "RUNNING");
-        WaitFor(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 3);
+        Wait.For(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 3, "the job and its two children", 30);
         var tree = File.ReadAllLines(pids).Select(int.Parse).ToArray();
 
         var list = _laptop.Run("--remote", "gpu", "list");
@@ -79,8 +79,8 @@ public sealed class RemoteTests
         Assert.That(follow.WaitForExit(30_000), Is.True, "logs -f ends when the job ends");
         Assert.That(follow.StandardOutput.ReadToEnd(), Is.EqualTo("line 1\nline 2\nline 3\n"));
         Assert.That(follow.ExitCode, Is.Zero);
-        WaitFor(() => !tree.Any(Alive));
-        Assert.That(tree.Where(Alive), Is.Empty, "every process of the job is gone");
+        Wait.For(() => !tree.Any(Processes.Alive), "the whole tree gone", 30);
+        Assert.That(tree.Where(Processes.Alive), Is.Empty, "every process of the job is gone");
         Assert.That(_machine.Job(1)!.State, Is.EqualTo("CANCELED"));
     }
 
@@ -229,27 +229,5 @@ public sealed class RemoteTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static bool Alive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    private static void WaitFor(Func<bool> condition, int seconds = 20)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(seconds))
-        {
-            Thread.Sleep(50);
-        }
     }
 }

@@ -1,6 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Jobs;
 using Meeshkan.Agent.Store;
 using Meeshkan.V1;
 using Microsoft.Data.Sqlite;
@@ -28,14 +28,15 @@ public sealed partial class ConditionEngine(
 
     private readonly Lock _jobsGate = new();
     private readonly Dictionary<long, JobConditions> _jobs = new();
-    private readonly IAgentObserver[] _observers = observers.ToArray();
+    private readonly JobObservers _observers = new(observers, logger);
 
     /// <summary>
     /// Registers a condition for a running job: an expression the agent evaluates, or (evaluated_by_client) one the
     /// client evaluates and reports with <see cref="RecordClientFiring"/>.
     /// </summary>
     /// <returns>The condition's id and the scalar names it reads (derived from the expression when not given).</returns>
-    /// <exception cref="RpcException">InvalidArgument with the reason; ResourceExhausted past <see cref="MaxConditionsPerJob"/>.</exception>
+    /// <exception cref="InvalidRequestException">The request is wrong, with the reason.</exception>
+    /// <exception cref="LimitReachedException">Past <see cref="MaxConditionsPerJob"/>.</exception>
     public (string Id, IReadOnlyList<string> Names) Add(JobRecord job, AddConditionRequest request)
     {
         if (request.CooldownSeconds < 0)
@@ -90,8 +91,7 @@ public sealed partial class ConditionEngine(
         {
             if (state.ById.Count >= MaxConditionsPerJob)
             {
-                throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                    $"job {job.Number} already has {MaxConditionsPerJob} conditions, the most one job may have"));
+                throw new LimitReachedException($"job {job.Number} already has {MaxConditionsPerJob} conditions, the most one job may have");
             }
             if (expression is not null)
             {
@@ -134,7 +134,8 @@ public sealed partial class ConditionEngine(
 
     /// <summary>Records that the client found its condition met, unless the condition is in its cooldown.</summary>
     /// <returns>False when the cooldown suppressed the firing.</returns>
-    /// <exception cref="RpcException">NotFound for an id this job does not have; FailedPrecondition for an agent-evaluated one.</exception>
+    /// <exception cref="NotFoundException">An id this job does not have.</exception>
+    /// <exception cref="NotAllowedException">An agent-evaluated condition.</exception>
     public bool RecordClientFiring(JobRecord job, string conditionId, IDictionary<string, double> values)
     {
         var state = Job(job.Number, batch: null);
@@ -144,13 +145,11 @@ public sealed partial class ConditionEngine(
         {
             if (!state.ById.TryGetValue(conditionId ?? "", out condition))
             {
-                throw new RpcException(new Status(StatusCode.NotFound,
-                    $"job {job.Number} has no condition with id '{Printable(conditionId)}'; register it with AddCondition first"));
+                throw new NotFoundException($"job {job.Number} has no condition with id '{Printable(conditionId)}'; register it with AddCondition first");
             }
             if (!condition.EvaluatedByClient)
             {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                    $"condition {condition.Id} is evaluated by the agent; only client-evaluated conditions are reported met"));
+                throw new NotAllowedException($"condition {condition.Id} is evaluated by the agent; only client-evaluated conditions are reported met");
             }
             if (values.Count > MaxConditionsPerJob)
             {
@@ -303,17 +302,7 @@ public sealed partial class ConditionEngine(
     private void Notify(JobRecord job, Condition condition, ConditionEvent evt)
     {
         Log.Fired(logger, condition.Id, job.Number, condition.Description);
-        foreach (var observer in _observers)
-        {
-            try
-            {
-                observer.ConditionMet(job, evt, condition.OnlyReported);
-            }
-            catch (Exception e)
-            {
-                Log.ObserverFailed(logger, observer.GetType().Name, e);
-            }
-        }
+        _observers.ConditionMet(job, evt, condition.OnlyReported);
     }
 
     /// <summary>A job's conditions, loaded from SQLite on first use.</summary>
@@ -400,7 +389,7 @@ public sealed partial class ConditionEngine(
     private static string Printable(string? id) =>
         id is null ? "" : new string(id.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+    private static InvalidRequestException Invalid(string message) => new(message);
 
     private static partial class Log
     {
@@ -415,8 +404,5 @@ public sealed partial class ConditionEngine(
 
         [LoggerMessage(204, LogLevel.Warning, "Condition {ConditionId} of job {Number} is no longer valid and is skipped: {Reason}")]
         public static partial void Unloadable(ILogger logger, string conditionId, long number, string reason);
-
-        [LoggerMessage(205, LogLevel.Error, "Condition observer {Observer} failed")]
-        public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
     }
 }

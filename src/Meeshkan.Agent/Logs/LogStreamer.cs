@@ -15,8 +15,8 @@ public sealed class LogStreamer(JobStore store)
 
     public async Task StreamAsync(JobRecord job, bool follow, Func<LogChunk, Task> write, CancellationToken cancel)
     {
-        var stdout = new Tail(Path.Combine(job.OutputDirectory, "stdout"), LogChunk.Types.Stream.Stdout);
-        var stderr = new Tail(Path.Combine(job.OutputDirectory, "stderr"), LogChunk.Types.Stream.Stderr);
+        var stdout = new Tail(job.Folder.Stdout, LogChunk.Types.Stream.Stdout);
+        var stderr = new Tail(job.Folder.Stderr, LogChunk.Types.Stream.Stderr);
         if (!follow)
         {
             await stdout.DrainAsync(write, cancel).ConfigureAwait(false);

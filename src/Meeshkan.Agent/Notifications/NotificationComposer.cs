@@ -61,7 +61,7 @@ public sealed class NotificationComposer(ScalarStore scalars, ScalarChartRendere
                 chartNames = lines.Count > 0 ? [] : null;
                 if (request.Event == NotificationEvent.JobFailed)
                 {
-                    stderr = StderrTail(Path.Combine(job.OutputDirectory, "stderr"), StderrLines);
+                    stderr = StderrTail(job.Folder.Stderr, StderrLines);
                 }
                 break;
             }

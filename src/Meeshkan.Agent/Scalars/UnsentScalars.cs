@@ -12,7 +12,7 @@ namespace Meeshkan.Agent.Scalars;
 /// <see cref="ScalarBatch"/>. Read once when the job's end is recorded (also for a job re-adopted after it ended);
 /// each batch keeps its client id and sequence, so one that had reached the agent before is not stored twice.
 /// </summary>
-public sealed partial class UnsentScalars(AgentOptions options, JobStore jobs, ScalarStore scalars, IEnumerable<IAgentObserver> observers, TimeProvider time,
+public sealed partial class UnsentScalars(AgentOptions options, JobStore jobs, ScalarStore scalars, Jobs.JobObservers observers, TimeProvider time,
     ILogger<UnsentScalars> logger)
 {
     public const string FileName = "unsent-scalars";
@@ -66,10 +66,7 @@ public sealed partial class UnsentScalars(AgentOptions options, JobStore jobs, S
             {
                 return 0; // delivered before
             }
-            foreach (var observer in observers)
-            {
-                observer.ScalarsReported(job, series);
-            }
+            observers.ScalarsReported(job, series);
             return good.Values.Count;
         }
         catch (Exception e) when (e is RpcException or ScalarStore.TooManyNamesException)

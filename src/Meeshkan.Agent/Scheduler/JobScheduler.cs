@@ -1,280 +1,198 @@
-using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Executors;
+using Meeshkan.Agent.Jobs;
 using Meeshkan.Agent.Store;
-using Meeshkan.V1;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Meeshkan.Agent.Scheduler;
 
+/// <summary>How many jobs run at once. One by default; the parallel-jobs work turns it up.</summary>
+public sealed class SchedulerOptions
+{
+    public int Slots { get; init; } = 1;
+}
+
 /// <summary>
-/// Runs queued jobs one at a time, oldest first. On start it re-adopts the jobs an earlier agent left running.
+/// The run loop: starts what <see cref="SchedulingPolicy"/> picks while slots are free, on the executor that runs
+/// the job, and records each end it hears of through <see cref="RunLoopInbox"/>. It holds the map of running jobs;
+/// every state change goes through <see cref="JobLifecycle"/>. On start it re-attaches to the jobs an earlier agent
+/// left running (they take their slots).
 /// </summary>
 public sealed partial class JobScheduler(
-    JobStore store, JobLauncher launcher, Scalars.UnsentScalars unsent, AgentConfig config, IEnumerable<IAgentObserver> observers, ILogger<JobScheduler> logger)
+    JobLifecycle lifecycle, RunLoopInbox inbox, IEnumerable<IJobExecutor> executors, SchedulerOptions options, ILogger<JobScheduler> logger)
     : BackgroundService
 {
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly Lock _gate = new();
-    private RunningJob? _current;
-    private long? _cancelRequested;
-    // The oldest queued job, read while the running one runs so that the next starts without a query; dropped when
-    // a cancel changes the queue (each cancel counts in _queueChanges).
-    private JobRecord? _upcoming;
-    private long _queueChanges;
-
-    /// <summary>Tells the scheduler that the queue changed.</summary>
-    public void Wake() => _wake.Release();
-
-    /// <summary>The running job's number, if any.</summary>
-    public long? CurrentJobNumber
+    private sealed class Running(JobRecord job, IJobExecutor executor)
     {
-        get { lock (_gate) { return _current?.Number; } }
+        public JobRecord Job { get; } = job;
+        public IJobExecutor Executor { get; } = executor;
+        public bool CancelRequested { get; set; }
+        public List<TaskCompletionSource<bool>> Waiting { get; } = [];
     }
 
-    /// <summary>Cancels a job: a queued one at once, a running one with SIGTERM then SIGKILL. False when it had ended.</summary>
-    public async Task<bool> CancelAsync(JobRecord job, TimeSpan? grace = null)
-    {
-        RunningJob? running;
-        lock (_gate)
-        {
-            running = _current is { } c && c.Number == job.Number ? c : null;
-            if (running is not null)
-            {
-                _cancelRequested = job.Number;
-            }
-        }
-        if (running is null)
-        {
-            var canceled = store.MarkEnded(job.Number, JobState.Canceled, null, "canceled by the user");
-            lock (_gate)
-            {
-                _queueChanges++;
-                _upcoming = null;
-            }
-            if (canceled is not null)
-            {
-                Notify(canceled, o => o.JobEnded);
-            }
-            return canceled is not null;
-        }
-        await JobLauncher.TerminateAsync(running, grace ?? TimeSpan.FromSeconds(config.CancelGraceSeconds)).ConfigureAwait(false);
-        await running.Exited.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        // The run loop records the end; wait until it has, so the caller sees CANCELED.
-        for (var i = 0; i < 200 && store.GetByNumber(job.Number)?.IsEnded == false; i++)
-        {
-            await Task.Delay(10).ConfigureAwait(false);
-        }
-        return true;
-    }
+    private readonly Dictionary<string, IJobExecutor> _executors = executors.ToDictionary(e => e.Name);
+    private readonly Dictionary<long, Running> _running = [];
+    // Jobs that ended, recorded after the next job has started: the next starts as soon as a slot frees, without
+    // waiting on the database (bench/notes.md).
+    private readonly List<(Running Job, JobExit Exit)> _ended = [];
+    // The oldest queued jobs, read while jobs run so that the next starts without a query; null when unknown.
+    private List<JobRecord>? _queue;
+
+    private int QueueWindow => Math.Max(options.Slots, 1);
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         await Task.Yield();
-        foreach (var job in store.List([JobState.Running]).Where(j => !j.External))
+        foreach (var job in lifecycle.JobsToReattach())
         {
-            Log.Adopting(logger, job.Number, job.Pid ?? 0);
-            var adopted = launcher.Adopt(job, stopping);
-            SetCurrent(adopted);
-            if (await ExitOf(adopted, stopping).ConfigureAwait(false) is not { } exit)
+            if (ExecutorOf(job) is not { } executor)
             {
-                return;
+                lifecycle.RecordEnd(job, new JobExit(job.Number, null, DateTimeOffset.UtcNow,
+                    $"its executor '{job.Executor}' is not set up in this agent; it may still run there"), canceled: false);
+                continue;
             }
-            RecordEnd(adopted, exit);
+            Log.Reattaching(logger, job.Number, executor.Name, job.ExecutorReference ?? "");
+            executor.Reattach(job, stopping);
+            _running[job.Number] = new Running(job, executor);
         }
-        // A job that exits has its end recorded once the next job has started: the next one starts as soon as the
-        // last ends, without waiting on the database (still one job at a time; bench/notes.md).
-        (RunningJob Job, JobExit Exit)? exited = null;
-        void RecordExited()
+        var reader = inbox.Reader;
+        while (!stopping.IsCancellationRequested)
         {
-            if (exited is { } last)
+            await StartWhatFitsAsync(stopping).ConfigureAwait(false);
+            RecordEnded();
+            if (_queue is null && _running.Count >= options.Slots)
             {
-                RecordEnd(last.Job, last.Exit);
-                exited = null;
+                _queue = [.. lifecycle.Queued(QueueWindow)];
             }
-        }
-        while (true)
-        {
-            var next = stopping.IsCancellationRequested ? null : TakeNext();
-            if (next is null)
+            if (!reader.TryRead(out var signal))
             {
-                if (exited is not null)
+                try
                 {
-                    RecordExited();
-                    continue;
+                    await reader.WaitToReadAsync(stopping).ConfigureAwait(false);
                 }
-                await _wake.WaitAsync(stopping).ConfigureAwait(false);
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
                 continue;
             }
-            var running = TryStart(next);
-            RecordExited();
-            if (running is null || !await MarkStartedAsync(next, running).ConfigureAwait(false))
-            {
-                continue;
-            }
-            ReadUpcoming();
-            if (await ExitOf(running, stopping).ConfigureAwait(false) is not { } exit)
+            Handle(signal);
+        }
+        // Jobs run on when the agent stops; the next agent re-attaches to them.
+    }
+
+    private void Handle(RunLoopInbox.Signal signal)
+    {
+        switch (signal)
+        {
+            case RunLoopInbox.QueueChanged changed:
+                // New jobs go to the end: a full window stays right unless a queued job left.
+                if (changed.Reordered || _queue?.Count < QueueWindow)
+                {
+                    _queue = null;
+                }
+                break;
+            case RunLoopInbox.Ended ended:
+                if (_running.Remove(ended.Exit.Number, out var running))
+                {
+                    _ended.Add((running, ended.Exit));
+                }
+                break;
+            case RunLoopInbox.ExecutorStateChanged changed:
+                lifecycle.NoteExecutorState(changed.Number, changed.State);
+                break;
+            case RunLoopInbox.CancelRunning cancel:
+                if (!_running.TryGetValue(cancel.Number, out var target))
+                {
+                    cancel.Done.TrySetResult(false);
+                    break;
+                }
+                target.CancelRequested = true;
+                target.Waiting.Add(cancel.Done);
+                _ = TerminateAsync(target, cancel.Grace);
+                break;
+        }
+    }
+
+    private async Task StartWhatFitsAsync(CancellationToken stopping)
+    {
+        while (_running.Count < options.Slots && !stopping.IsCancellationRequested)
+        {
+            _queue ??= [.. lifecycle.Queued(QueueWindow)];
+            if (SchedulingPolicy.PickNext(_queue, new FreeResources(options.Slots - _running.Count)) is not { } next)
             {
                 return;
             }
-            exited = (running, exit);
-        }
-    }
-
-    private JobRecord? TakeNext()
-    {
-        lock (_gate)
-        {
-            var upcoming = _upcoming;
-            _upcoming = null;
-            if (upcoming is not null)
+            _queue.Remove(next);
+            if (_queue.Count == 0)
             {
-                return upcoming;
+                _queue = null;
             }
-        }
-        return store.NextQueued();
-    }
-
-    private void ReadUpcoming()
-    {
-        long changes;
-        lock (_gate)
-        {
-            changes = _queueChanges;
-        }
-        var upcoming = store.NextQueued();
-        lock (_gate)
-        {
-            if (changes == _queueChanges)
-            {
-                _upcoming = upcoming;
-            }
+            await StartAsync(next, stopping).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The job's process, or null (and the job failed) when it could not start.</summary>
-    private RunningJob? TryStart(JobRecord job)
+    private async Task StartAsync(JobRecord job, CancellationToken stopping)
     {
-        try
+        if (ExecutorOf(job) is not { } executor)
         {
-            var running = launcher.Start(job);
-            SetCurrent(running);
-            return running;
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            Log.CouldNotStart(logger, job.Number, e.Message);
-            Notify(store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {e.Message}"), o => o.JobEnded);
-            return null;
-        }
-    }
-
-    private async Task<bool> MarkStartedAsync(JobRecord job, RunningJob running)
-    {
-        if (store.MarkRunning(job.Number, running.Pid, running.StartTicks) is not { } started)
-        {
-            // Canceled between being picked and being started.
-            ClearCurrent(running);
-            await JobLauncher.TerminateAsync(running, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return false;
-        }
-        Log.Started(logger, job.Number, running.Pid);
-        Notify(started, o => o.JobStarted);
-        return true;
-    }
-
-    /// <summary>How the job ended, or null when the agent is stopping (the job runs on; the next agent adopts it).</summary>
-    private static async Task<JobExit?> ExitOf(RunningJob running, CancellationToken stopping)
-    {
-        try
-        {
-            return await running.Exited.WaitAsync(stopping).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
-
-    private void RecordEnd(RunningJob running, JobExit exit)
-    {
-        bool canceled;
-        lock (_gate)
-        {
-            canceled = _cancelRequested == running.Number;
-        }
-        var (state, reason) = canceled ? (JobState.Canceled, "canceled by the user")
-            : exit.ExitCode == 0 ? (JobState.Finished, null)
-            : exit.ExitCode is { } code ? (JobState.Failed, ExitReason(code))
-            : (JobState.Failed, exit.Unknown);
-        // What the job could not deliver before it exited, stored before its end is (the end notification has it).
-        unsent.Ingest(running.Number);
-        var ended = store.MarkEnded(running.Number, state, exit.ExitCode, reason);
-        ClearCurrent(running);
-        Log.Ended(logger, running.Number, state.ToString(), exit.ExitCode ?? -1);
-        Notify(ended, o => o.JobEnded);
-    }
-
-    private void SetCurrent(RunningJob running)
-    {
-        lock (_gate)
-        {
-            _current = running;
-        }
-    }
-
-    private void ClearCurrent(RunningJob running)
-    {
-        lock (_gate)
-        {
-            if (_current == running)
-            {
-                _current = null;
-            }
-            if (_cancelRequested == running.Number)
-            {
-                _cancelRequested = null;
-            }
-        }
-    }
-
-    private static string ExitReason(int code) => code > 128 && code < 160
-        ? $"killed by signal {code - 128} (exit status {code})"
-        : $"exit status {code}";
-
-    private void Notify(JobRecord? job, Func<IAgentObserver, Action<JobRecord>> pick)
-    {
-        if (job is null)
-        {
+            lifecycle.FailToStart(job, $"its executor '{job.Executor}' is not set up in this agent");
             return;
         }
-        foreach (var observer in observers)
+        ExecutorStart start;
+        try
         {
-            try
+            start = await executor.StartAsync(job, stopping).ConfigureAwait(false);
+        }
+        catch (ExecutorStartException e)
+        {
+            lifecycle.FailToStart(job, e.Message);
+            return;
+        }
+        if (lifecycle.MarkStarted(job, executor.Name, start) is not { } started)
+        {
+            // Canceled between being picked and being started.
+            _ = executor.TerminateAsync(job with { ExecutorReference = start.Reference }, TimeSpan.FromSeconds(1));
+            return;
+        }
+        _running[job.Number] = new Running(started, executor);
+    }
+
+    private void RecordEnded()
+    {
+        foreach (var (running, exit) in _ended)
+        {
+            lifecycle.RecordEnd(running.Job, exit, running.CancelRequested);
+            foreach (var waiting in running.Waiting)
             {
-                pick(observer)(job);
-            }
-            catch (Exception e)
-            {
-                Log.ObserverFailed(logger, observer.GetType().Name, e);
+                waiting.TrySetResult(true);
             }
         }
+        _ended.Clear();
     }
+
+    private async Task TerminateAsync(Running running, TimeSpan grace)
+    {
+        try
+        {
+            await running.Executor.TerminateAsync(running.Job, grace).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.TerminateFailed(logger, running.Job.Number, e);
+        }
+    }
+
+    /// <summary>The executor that runs the job (a queued job names none yet: the local one), or null when not set up.</summary>
+    private IJobExecutor? ExecutorOf(JobRecord job) =>
+        _executors.GetValueOrDefault(job.Executor ?? Executors.Local.LocalExecutor.ExecutorName);
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Job {Number} started, pid {Pid}")]
-        public static partial void Started(ILogger logger, long number, int pid);
+        [LoggerMessage(LogEvents.Scheduler + 1, LogLevel.Information, "Re-attaching to job {Number} ({Executor} {Reference}) started by an earlier agent")]
+        public static partial void Reattaching(ILogger logger, long number, string executor, string reference);
 
-        [LoggerMessage(2, LogLevel.Information, "Job {Number} ended: {State}, exit code {ExitCode}")]
-        public static partial void Ended(ILogger logger, long number, string state, int exitCode);
-
-        [LoggerMessage(3, LogLevel.Warning, "Job {Number} could not start: {Reason}")]
-        public static partial void CouldNotStart(ILogger logger, long number, string reason);
-
-        [LoggerMessage(4, LogLevel.Information, "Adopting job {Number} (pid {Pid}) started by an earlier agent")]
-        public static partial void Adopting(ILogger logger, long number, int pid);
-
-        [LoggerMessage(5, LogLevel.Error, "Job observer {Observer} failed")]
-        public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
+        [LoggerMessage(LogEvents.Scheduler + 2, LogLevel.Error, "Job {Number} could not be stopped")]
+        public static partial void TerminateFailed(ILogger logger, long number, Exception exception);
     }
 }

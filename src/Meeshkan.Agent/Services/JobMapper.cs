@@ -3,9 +3,30 @@ using Meeshkan.Agent.Store;
 
 namespace Meeshkan.Agent.Services;
 
-/// <summary>Job rows to the wire. The submitter's environment is never copied out.</summary>
+/// <summary>Jobs to the wire and back: the one place that knows the proto's job types. The submitter's environment is never copied out.</summary>
 public static class JobMapper
 {
+    public static V1.JobState ToProto(JobState state) => state switch
+    {
+        JobState.Queued => V1.JobState.Queued,
+        JobState.Running => V1.JobState.Running,
+        JobState.Finished => V1.JobState.Finished,
+        JobState.Failed => V1.JobState.Failed,
+        JobState.Canceled => V1.JobState.Canceled,
+        _ => V1.JobState.Unspecified,
+    };
+
+    /// <summary>A state asked for on the wire; null for one no job is ever in.</summary>
+    public static JobState? FromProto(V1.JobState state) => state switch
+    {
+        V1.JobState.Queued => JobState.Queued,
+        V1.JobState.Running => JobState.Running,
+        V1.JobState.Finished => JobState.Finished,
+        V1.JobState.Failed => JobState.Failed,
+        V1.JobState.Canceled => JobState.Canceled,
+        _ => null,
+    };
+
     public static V1.Job ToProto(this JobRecord job)
     {
         var proto = new V1.Job
@@ -13,7 +34,7 @@ public static class JobMapper
             Id = job.Id,
             Number = job.Number,
             Name = job.Name,
-            State = job.State,
+            State = ToProto(job.State),
             WorkingDirectory = job.WorkingDirectory,
             ReportIntervalSeconds = job.ReportIntervalSeconds,
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
@@ -42,7 +63,7 @@ public static class JobMapper
     /// <summary>The fields of <see cref="V1.JobView.Basic"/>: what `meeshkan list` shows.</summary>
     public static V1.Job ToBasicProto(this JobRecord job)
     {
-        var proto = new V1.Job { Number = job.Number, Name = job.Name, State = job.State };
+        var proto = new V1.Job { Number = job.Number, Name = job.Name, State = ToProto(job.State) };
         proto.Command.AddRange(job.Command);
         if (job.StartedAt is { } started)
         {

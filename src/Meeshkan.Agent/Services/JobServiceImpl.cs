@@ -1,28 +1,34 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Jobs;
 using Meeshkan.Agent.Logs;
-using Meeshkan.Agent.Scheduler;
 using Meeshkan.Agent.Store;
 using Meeshkan.V1;
 using Microsoft.Extensions.Hosting;
 
 namespace Meeshkan.Agent.Services;
 
-/// <summary>The JobService: thin glue between the wire and the store, the scheduler and the log streamer.</summary>
+/// <summary>The JobService: thin glue between the wire and the application layer (Jobs/) and the log streamer.</summary>
 public sealed class JobServiceImpl(
-    AgentOptions options, AgentConfig config, JobStore jobs, NotificationStore notifications, ScalarStore scalars, ConditionStore conditionStore,
-    JobScheduler scheduler, JobResolver resolver, LogStreamer logs, PythonCheck pythonCheck, AgentClock clock,
-    IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
+    AgentOptions options, AgentConfig config, JobLifecycle lifecycle, JobQueries queries, LogStreamer logs, PythonCheck pythonCheck,
+    AgentClock clock, IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
     : JobService.JobServiceBase
 {
     public const int DefaultReportIntervalSeconds = 3600;
 
+    /// <summary>The report interval asked for, or the default for 0.</summary>
+    public static int ReportInterval(int seconds) => seconds switch
+    {
+        < 0 => throw new InvalidRequestException("report interval must be a positive number of seconds"),
+        0 => DefaultReportIntervalSeconds,
+        _ => seconds,
+    };
+
     public override Task<SubmitJobResponse> SubmitJob(SubmitJobRequest request, ServerCallContext context)
     {
         var (job, resolved) = Prepare(request);
-        var record = jobs.Insert([job], options.Home.JobFolder)[0];
-        scheduler.Wake();
+        var record = lifecycle.Submit([job])[0];
         var response = new SubmitJobResponse { Job = record.ToProto() };
         if (resolved.Python is { } python && pythonCheck.MissingModules(python) is { } missing)
         {
@@ -35,8 +41,7 @@ public sealed class JobServiceImpl(
     public override Task<SubmitJobsResponse> SubmitJobs(SubmitJobsRequest request, ServerCallContext context)
     {
         var prepared = request.Jobs.Select(r => Prepare(r).Job).ToList();
-        var records = jobs.Insert(prepared, options.Home.JobFolder);
-        scheduler.Wake();
+        var records = lifecycle.Submit(prepared);
         var response = new SubmitJobsResponse();
         response.Jobs.AddRange(records.Select(r => r.ToProto()));
         return Task.FromResult(response);
@@ -44,29 +49,22 @@ public sealed class JobServiceImpl(
 
     private (JobStore.NewJob Job, ResolvedCommand Resolved) Prepare(SubmitJobRequest request)
     {
-        if (request.ReportIntervalSeconds < 0)
-        {
-            throw Invalid("report interval must be a positive number of seconds");
-        }
-        ResolvedCommand resolved;
-        try
-        {
-            resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
-        }
-        catch (ArgumentException e)
-        {
-            throw Invalid(e.Message);
-        }
-        var interval = request.ReportIntervalSeconds == 0 ? DefaultReportIntervalSeconds : request.ReportIntervalSeconds;
+        var interval = ReportInterval(request.ReportIntervalSeconds);
+        var resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
         return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval), resolved);
     }
 
     public override Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
-        var latest = notifications.LatestPerJob();
+        var latest = queries.LatestNotifications();
         var basic = request.View == JobView.Basic;
         var response = new ListJobsResponse();
-        foreach (var job in jobs.List(request.States, request.Limit))
+        var states = request.States.Select(JobMapper.FromProto).OfType<JobState>().ToList();
+        if (request.States.Count > 0 && states.Count == 0)
+        {
+            return Task.FromResult(response); // only states no job is in
+        }
+        foreach (var job in queries.List(states, request.Limit))
         {
             var proto = basic ? job.ToBasicProto() : job.ToProto();
             if (latest.TryGetValue(job.Number, out var last))
@@ -79,72 +77,56 @@ public sealed class JobServiceImpl(
     }
 
     public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>
-        Task.FromResult(resolver.Resolve(request.Identifier).ToProto());
+        Task.FromResult(queries.Resolve(request.Identifier).ToProto());
 
     public override async Task<CancelJobResponse> CancelJob(CancelJobRequest request, ServerCallContext context)
     {
-        var job = resolver.Resolve(request.Identifier);
-        if (job.IsEnded)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"job {job.Number} ({job.Name}) has already ended: {job.State.ToString().ToUpperInvariant()}"));
-        }
-        if (job.External)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"job {job.Number} ({job.Name}) runs outside the agent (as_blocking_job); stop that process instead (pid {job.Pid})"));
-        }
+        var job = queries.Resolve(request.Identifier);
         TimeSpan? grace = request.GraceSeconds > 0 ? TimeSpan.FromSeconds(request.GraceSeconds) : null;
-        await scheduler.CancelAsync(job, grace).ConfigureAwait(false);
-        return new CancelJobResponse { Job = jobs.GetByNumber(job.Number)!.ToProto(), PreviousState = job.State };
+        var canceled = await lifecycle.CancelAsync(job, grace).ConfigureAwait(false);
+        return new CancelJobResponse { Job = canceled.ToProto(), PreviousState = JobMapper.ToProto(job.State) };
     }
 
     public override Task StreamLogs(StreamLogsRequest request, IServerStreamWriter<LogChunk> responseStream, ServerCallContext context)
     {
-        var job = resolver.Resolve(request.Identifier);
+        var job = queries.Resolve(request.Identifier);
         return logs.StreamAsync(job, request.Follow, chunk => responseStream.WriteAsync(chunk), context.CancellationToken);
     }
 
     public override Task<ListNotificationsResponse> ListNotifications(ListNotificationsRequest request, ServerCallContext context)
     {
-        var job = resolver.Resolve(request.Identifier);
+        var job = queries.Resolve(request.Identifier);
         var response = new ListNotificationsResponse { Job = job.ToProto() };
-        response.Notifications.AddRange(notifications.ForJob(job.Number));
+        response.Notifications.AddRange(queries.Notifications(job.Number));
         return Task.FromResult(response);
     }
 
     public override Task<GetReportResponse> GetReport(GetReportRequest request, ServerCallContext context)
     {
-        var job = resolver.Resolve(request.Identifier);
+        var job = queries.Resolve(request.Identifier);
         var response = new GetReportResponse { Job = job.ToProto() };
-        response.Scalars.AddRange(scalars.Latest(job.Number));
+        response.Scalars.AddRange(queries.LatestScalars(job.Number));
         if (request.TrendPoints > 0)
         {
             foreach (var summary in response.Scalars)
             {
-                var points = Math.Min(request.TrendPoints, 200);
-                if (scalars.Overview(job.Number, summary.Name, points) is { } overview)
-                {
-                    summary.Trend.AddRange(Charts.Downsampler.Lttb(overview.Steps, overview.Values, points).Y);
-                }
+                summary.Trend.AddRange(queries.Trend(job.Number, summary.Name, Math.Min(request.TrendPoints, 200)));
             }
         }
         if (!string.IsNullOrEmpty(request.HistoryName))
         {
-            response.History.AddRange(scalars.History(job.Number, request.HistoryName)
-                ?? throw new RpcException(new Status(StatusCode.NotFound,
-                    $"job {job.Number} has no scalar named '{JobResolver.Printable(request.HistoryName)}'; `meeshkan report {job.Number}` lists its scalars")));
+            response.History.AddRange(queries.History(job, request.HistoryName));
         }
-        response.ConditionEvents.AddRange(conditionStore.ConditionEvents(job.Number));
+        response.ConditionEvents.AddRange(queries.ConditionEvents(job.Number));
         return Task.FromResult(response);
     }
 
     public override Task<RenderChartResponse> RenderChart(RenderChartRequest request, ServerCallContext context)
     {
-        var job = resolver.Resolve(request.Identifier);
+        var job = queries.Resolve(request.Identifier);
         if (charts is null)
         {
-            throw new RpcException(new Status(StatusCode.Unimplemented, "this agent cannot draw charts"));
+            throw new NotAvailableException("this agent cannot draw charts");
         }
         var png = charts.Render(job, request.Names, request.Width, request.Height);
         return Task.FromResult(new RenderChartResponse { Png = Google.Protobuf.ByteString.CopyFrom(png) });
@@ -152,22 +134,15 @@ public sealed class JobServiceImpl(
 
     public override Task<ClearResponse> Clear(ClearRequest request, ServerCallContext context)
     {
-        var response = new ClearResponse();
-        foreach (var job in jobs.DeleteEnded())
-        {
-            response.ClearedJobNumbers.Add(job.Number);
-            if (Directory.Exists(job.OutputDirectory))
-            {
-                response.BytesFreed += new DirectoryInfo(job.OutputDirectory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-                Directory.Delete(job.OutputDirectory, recursive: true);
-            }
-        }
+        var (numbers, bytes) = lifecycle.ClearEnded();
+        var response = new ClearResponse { BytesFreed = bytes };
+        response.ClearedJobNumbers.AddRange(numbers);
         return Task.FromResult(response);
     }
 
     public override Task<AgentStatus> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
-        var counts = jobs.CountByState();
+        var counts = queries.CountByState();
         return Task.FromResult(new AgentStatus
         {
             Version = AgentOptions.Version,
@@ -187,11 +162,18 @@ public sealed class JobServiceImpl(
     public override async Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)
     {
         var response = new ShutdownResponse();
-        foreach (var job in jobs.List([JobState.Running]).Where(j => !j.External))
+        foreach (var job in queries.RunByAgent())
         {
             if (request.CancelJobs)
             {
-                await scheduler.CancelAsync(job).ConfigureAwait(false);
+                try
+                {
+                    await lifecycle.CancelAsync(job).ConfigureAwait(false);
+                }
+                catch (NotAllowedException)
+                {
+                    // It ended meanwhile.
+                }
                 response.CanceledJobNumbers.Add(job.Number);
             }
             else
@@ -203,6 +185,4 @@ public sealed class JobServiceImpl(
         _ = Task.Delay(100).ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
         return response;
     }
-
-    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

@@ -82,12 +82,41 @@ public sealed class Database
         }
         Execute(connection, "PRAGMA journal_mode=WAL;");
         var version = Scalar<long>(connection, "PRAGMA user_version;");
-        for (var v = (int)version; v < Migrations.Length; v++)
+        if (version > Migrations.Length)
         {
-            using var transaction = connection.BeginTransaction();
-            Execute(connection, Migrations[v], transaction);
-            Execute(connection, $"PRAGMA user_version={v + 1};", transaction);
-            transaction.Commit();
+            throw new InvalidDataException(
+                $"the database {Path} was written by a newer Meeshkan (schema {version}, this one knows {Migrations.Length}); it was left as it is: run that version");
+        }
+        if (version == Migrations.Length)
+        {
+            return;
+        }
+        // A migration may rebuild a table others refer to (SQLite cannot add a foreign key to a table): checks are off
+        // while it runs (they cannot be switched inside a transaction) and the result is checked before it commits.
+        Execute(connection, "PRAGMA foreign_keys=OFF;");
+        try
+        {
+            for (var v = (int)version; v < Migrations.Length; v++)
+            {
+                using var transaction = connection.BeginTransaction();
+                Execute(connection, Migrations[v], transaction);
+                using (var check = connection.CreateCommand())
+                {
+                    check.Transaction = transaction;
+                    check.CommandText = "PRAGMA foreign_key_check;";
+                    using var reader = check.ExecuteReader();
+                    if (reader.Read())
+                    {
+                        throw new InvalidDataException($"the database {Path} has a row of {reader.GetString(0)} that refers to nothing; it was left as it is");
+                    }
+                }
+                Execute(connection, $"PRAGMA user_version={v + 1};", transaction);
+                transaction.Commit();
+            }
+        }
+        finally
+        {
+            Execute(connection, "PRAGMA foreign_keys=ON;");
         }
     }
 
@@ -193,6 +222,104 @@ public sealed class Database
             summary TEXT
         );
         CREATE INDEX notifications_by_job ON notifications (job_number, id);
+        """,
+        // 2: which executor runs a job and its reference there (local: "pid:start-ticks", from the old columns).
+        """
+        ALTER TABLE jobs ADD COLUMN executor TEXT;
+        ALTER TABLE jobs ADD COLUMN executor_ref TEXT;
+        ALTER TABLE jobs ADD COLUMN executor_state TEXT;
+        UPDATE jobs SET executor = 'local', executor_ref = pid || COALESCE(':' || pid_start_ticks, '')
+            WHERE external = 0 AND pid IS NOT NULL;
+        ALTER TABLE jobs DROP COLUMN pid_start_ticks;
+        """,
+        // 3: everything stored for a job goes with it (ON DELETE CASCADE), so deleting jobs is one statement. SQLite
+        // cannot add a foreign key: each table is rebuilt. Rows of jobs deleted before are not copied.
+        """
+        CREATE TABLE job_events_v3 (
+            job_number INTEGER NOT NULL REFERENCES jobs (number) ON DELETE CASCADE,
+            time INTEGER NOT NULL,
+            state INTEGER NOT NULL,
+            detail TEXT
+        );
+        INSERT INTO job_events_v3 SELECT job_number, time, state, detail FROM job_events WHERE job_number IN (SELECT number FROM jobs);
+        DROP TABLE job_events;
+        ALTER TABLE job_events_v3 RENAME TO job_events;
+        CREATE INDEX job_events_by_job ON job_events (job_number);
+
+        CREATE TABLE scalar_names_v3 (
+            id INTEGER PRIMARY KEY,
+            job_number INTEGER NOT NULL REFERENCES jobs (number) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            last_step INTEGER NOT NULL,
+            last_value REAL,
+            last_wall_time_us INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            UNIQUE (job_number, name)
+        );
+        INSERT INTO scalar_names_v3 SELECT id, job_number, name, last_step, last_value, last_wall_time_us, count FROM scalar_names
+            WHERE job_number IN (SELECT number FROM jobs);
+        CREATE TABLE scalar_chunks_v3 (
+            name_id INTEGER NOT NULL REFERENCES scalar_names (id) ON DELETE CASCADE,
+            first_step INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            steps BLOB NOT NULL,
+            vals BLOB NOT NULL,
+            wall_times BLOB NOT NULL
+        );
+        INSERT INTO scalar_chunks_v3 SELECT name_id, first_step, count, steps, vals, wall_times FROM scalar_chunks
+            WHERE name_id IN (SELECT id FROM scalar_names_v3);
+        DROP TABLE scalar_chunks;
+        DROP TABLE scalar_names;
+        ALTER TABLE scalar_names_v3 RENAME TO scalar_names;
+        ALTER TABLE scalar_chunks_v3 RENAME TO scalar_chunks;
+        CREATE INDEX scalar_chunks_by_name ON scalar_chunks (name_id, first_step);
+
+        CREATE TABLE conditions_v3 (
+            id TEXT PRIMARY KEY,
+            job_number INTEGER NOT NULL REFERENCES jobs (number) ON DELETE CASCADE,
+            expression TEXT,
+            names TEXT NOT NULL,
+            description TEXT NOT NULL,
+            evaluated_by_client INTEGER NOT NULL,
+            only_reported INTEGER NOT NULL,
+            cooldown_seconds INTEGER NOT NULL,
+            last_fired_at INTEGER
+        );
+        INSERT INTO conditions_v3 SELECT id, job_number, expression, names, description, evaluated_by_client, only_reported,
+            cooldown_seconds, last_fired_at FROM conditions WHERE job_number IN (SELECT number FROM jobs);
+        CREATE TABLE condition_events_v3 (
+            id INTEGER PRIMARY KEY,
+            condition_id TEXT NOT NULL REFERENCES conditions (id) ON DELETE CASCADE,
+            job_number INTEGER NOT NULL REFERENCES jobs (number) ON DELETE CASCADE,
+            time INTEGER NOT NULL,
+            vals TEXT NOT NULL
+        );
+        INSERT INTO condition_events_v3 SELECT id, condition_id, job_number, time, vals FROM condition_events
+            WHERE condition_id IN (SELECT id FROM conditions_v3) AND job_number IN (SELECT number FROM jobs);
+        DROP TABLE condition_events;
+        DROP TABLE conditions;
+        ALTER TABLE conditions_v3 RENAME TO conditions;
+        ALTER TABLE condition_events_v3 RENAME TO condition_events;
+        CREATE INDEX condition_events_by_job ON condition_events (job_number);
+
+        CREATE TABLE notifications_v3 (
+            id INTEGER PRIMARY KEY,
+            job_number INTEGER REFERENCES jobs (number) ON DELETE CASCADE,
+            time INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            reason TEXT,
+            attempt INTEGER NOT NULL,
+            summary TEXT
+        );
+        INSERT INTO notifications_v3 SELECT id, job_number, time, event, channel, status, reason, attempt, summary FROM notifications
+            WHERE job_number IS NULL OR job_number IN (SELECT number FROM jobs);
+        DROP TABLE notifications;
+        ALTER TABLE notifications_v3 RENAME TO notifications;
+        CREATE INDEX notifications_by_job ON notifications (job_number, id);
+        CREATE INDEX conditions_by_job ON conditions (job_number);
+        CREATE INDEX condition_events_by_condition ON condition_events (condition_id);
         """,
     ];
 }

@@ -1,4 +1,4 @@
-using Meeshkan.V1;
+using Meeshkan.Agent.Jobs;
 
 namespace Meeshkan.Agent.Store;
 
@@ -21,10 +21,16 @@ public sealed record JobRecord
     public string? FailureReason { get; init; }
     public bool External { get; init; }
     public int? Pid { get; init; }
-    public long? PidStartTicks { get; init; }
     public required string OutputDirectory { get; init; }
+    /// <summary>The executor that runs it (<see cref="Executors.IJobExecutor.Name"/>); null until it starts.</summary>
+    public string? Executor { get; init; }
+    /// <summary>That executor's reference for it (local: "pid:start-ticks"); only the executor reads inside it.</summary>
+    public string? ExecutorReference { get; init; }
+    /// <summary>The executor's latest word on it while it has not ended (Slurm: "PENDING (Resources)").</summary>
+    public string? ExecutorState { get; init; }
 
-    public bool IsEnded => IsEndState(State);
+    public bool IsEnded => JobTransitions.IsEnd(State);
 
-    public static bool IsEndState(JobState state) => state is JobState.Finished or JobState.Failed or JobState.Canceled;
+    /// <summary>Its output folder's files.</summary>
+    public JobFolder Folder => new(OutputDirectory);
 }

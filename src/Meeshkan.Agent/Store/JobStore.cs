@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Meeshkan.V1;
+using Meeshkan.Agent.Jobs;
 using Microsoft.Data.Sqlite;
 
 namespace Meeshkan.Agent.Store;
@@ -13,13 +13,13 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     private const string Columns =
         "number, id, name, state, command, working_directory, environment, report_interval, created_at, started_at, " +
-        "finished_at, exit_code, failure_reason, external, pid, pid_start_ticks, output_directory";
+        "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state";
 
     // The submitter's environment (often kilobytes of JSON) is read only by the launcher, through NextQueued: every
     // other query returns Environment = null, so that `list` over 10,000 jobs does not parse 10,000 environments.
     private const string ColumnsWithoutEnvironment =
         "number, id, name, state, command, working_directory, NULL, report_interval, created_at, started_at, " +
-        "finished_at, exit_code, failure_reason, external, pid, pid_start_ticks, output_directory";
+        "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state";
 
     /// <summary>A job about to be queued; the store gives it its number and output folder.</summary>
     public sealed record NewJob(string Name, IReadOnlyList<string> Command, string WorkingDirectory,
@@ -28,6 +28,10 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>Inserts jobs in one transaction, in order. <paramref name="outputFolder"/> maps a number to its folder.</summary>
     public IReadOnlyList<JobRecord> Insert(IReadOnlyList<NewJob> jobs, Func<long, string> outputFolder, JobState state = JobState.Queued)
     {
+        if (!JobTransitions.Initial.Contains(state))
+        {
+            throw new ArgumentException($"a job is not created {state}", nameof(state));
+        }
         var now = time.GetUtcNow();
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
@@ -49,7 +53,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             var id = Guid.NewGuid().ToString();
             p[0].Value = id;
             p[1].Value = job.Name;
-            p[2].Value = (int)state;
+            p[2].Value = StateCode(state);
             p[3].Value = JsonSerializer.Serialize(job.Command, AgentJson.Default.IReadOnlyListString);
             p[4].Value = job.WorkingDirectory;
             p[5].Value = job.Environment is null ? DBNull.Value : JsonSerializer.Serialize(job.Environment, AgentJson.Default.IReadOnlyDictionaryStringString);
@@ -84,13 +88,19 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>The first job (lowest number) whose name matches a SQLite GLOB pattern.</summary>
     public JobRecord? FirstByNameGlob(string pattern) => QueryOne("WHERE name GLOB $v ORDER BY number LIMIT 1", pattern);
 
-    /// <summary>The oldest queued job, with its environment: the next to run.</summary>
-    public JobRecord? NextQueued() => QueryOne($"WHERE state = {(int)JobState.Queued} ORDER BY number LIMIT 1", null, Columns);
+    /// <summary>The oldest <paramref name="limit"/> queued jobs, with their environment: the next to run.</summary>
+    public IReadOnlyList<JobRecord> Queued(int limit)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM jobs WHERE state = {StateCode(JobState.Queued)} ORDER BY number LIMIT {limit}";
+        return Read(command);
+    }
 
     /// <summary>Jobs, oldest first; only the given states when any; the latest <paramref name="limit"/> when positive.</summary>
     public IReadOnlyList<JobRecord> List(IReadOnlyCollection<JobState>? states = null, int limit = 0)
     {
-        var where = states is { Count: > 0 } ? $"WHERE state IN ({string.Join(',', states.Select(s => (int)s))})" : "";
+        var where = states is { Count: > 0 } ? $"WHERE state IN ({Codes(states)})" : "";
         var sql = limit > 0
             ? $"SELECT * FROM (SELECT number, state FROM jobs {where} ORDER BY number DESC LIMIT {limit}) ORDER BY number"
             : $"SELECT number, state FROM jobs {where} ORDER BY number";
@@ -102,7 +112,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             using var reader = index.ExecuteReader();
             while (reader.Read())
             {
-                listed.Add((reader.GetInt64(0), JobRecord.IsEndState((JobState)reader.GetInt32(1))));
+                listed.Add((reader.GetInt64(0), JobTransitions.IsEnd(StateOf(reader.GetInt32(1)))));
             }
         }
         // Only the rows not read before as ended are read in full: an ended job's row never changes again.
@@ -141,13 +151,13 @@ public sealed class JobStore(Database database, TimeProvider time)
         var counts = new Dictionary<JobState, long>();
         while (reader.Read())
         {
-            counts[(JobState)reader.GetInt32(0)] = reader.GetInt64(1);
+            counts[StateOf(reader.GetInt32(0))] = reader.GetInt64(1);
         }
         return counts;
     }
 
-    /// <summary>QUEUED → RUNNING: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
-    public JobRecord? MarkRunning(long number, int pid, long? pidStartTicks)
+    /// <summary>QUEUED → RUNNING with the executor's reference: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
+    public JobRecord? MarkRunning(long number, string executor, string reference, int? pid)
     {
         var now = time.GetUtcNow();
         using var connection = database.Open();
@@ -155,34 +165,55 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            $"UPDATE jobs SET state = {(int)JobState.Running}, started_at = $now, pid = $pid, pid_start_ticks = $ticks " +
-            $"WHERE number = $number AND state = {(int)JobState.Queued} RETURNING {ColumnsWithoutEnvironment}";
+            $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref " +
+            $"WHERE number = $number AND state IN ({Codes(JobTransitions.From(JobState.Running))}) RETURNING {ColumnsWithoutEnvironment}";
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$pid", pid);
-        command.Parameters.AddWithValue("$ticks", pidStartTicks is { } t ? t : DBNull.Value);
+        command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
+        command.Parameters.AddWithValue("$executor", executor);
+        command.Parameters.AddWithValue("$ref", reference);
         command.Parameters.AddWithValue("$number", number);
         if (Read(command) is not [var job])
         {
             return null;
         }
         using var evt = EventCommand(connection, transaction);
-        AddEvent(evt, number, now, JobState.Running, $"pid {pid}");
+        AddEvent(evt, number, now, JobState.Running, pid is { } shown ? $"pid {shown}" : $"{executor} {reference}");
         transaction.Commit();
         return job;
     }
 
-    /// <summary>Moves a job that has not ended yet to an end state: the job as it now is, or null when it had already ended.</summary>
-    public JobRecord? MarkEnded(long number, JobState state, int? exitCode, string? reason)
+    /// <summary>The executor's own word on a job that has not ended ("PENDING (Resources)"); false when it has ended.</summary>
+    public bool SetExecutorState(long number, string executorState)
     {
-        var now = time.GetUtcNow();
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE jobs SET executor_state = $text WHERE number = $number AND state NOT IN ({Codes(EndStates)})";
+        command.Parameters.AddWithValue("$text", executorState);
+        command.Parameters.AddWithValue("$number", number);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>
+    /// Moves a job to an end state, if <see cref="JobTransitions"/> allows it from where the job is: the job as it now is,
+    /// or null when it had already ended. <paramref name="endedAt"/> is when it ended, if not now.
+    /// </summary>
+    public JobRecord? MarkEnded(long number, JobState state, int? exitCode, string? reason, DateTimeOffset? endedAt = null, JobState? onlyFrom = null)
+    {
+        if (!JobTransitions.IsEnd(state) || (onlyFrom is { } f && !JobTransitions.IsAllowed(f, state)))
+        {
+            throw new ArgumentException($"a job does not move to {state} from {onlyFrom?.ToString() ?? "where it is"}", nameof(state));
+        }
+        IReadOnlyList<JobState> from = onlyFrom is { } only ? [only] : JobTransitions.From(state);
+        var now = endedAt ?? time.GetUtcNow();
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            "UPDATE jobs SET state = $state, finished_at = $now, exit_code = $code, failure_reason = $reason " +
-            $"WHERE number = $number AND state IN ({(int)JobState.Queued}, {(int)JobState.Running}) RETURNING {ColumnsWithoutEnvironment}";
-        command.Parameters.AddWithValue("$state", (int)state);
+            // Not before it started: the executor's end time is read before the start is recorded for a job that exits at once.
+            "UPDATE jobs SET state = $state, finished_at = MAX($now, COALESCE(started_at, $now)), exit_code = $code, failure_reason = $reason " +
+            $"WHERE number = $number AND state IN ({Codes(from)}) RETURNING {ColumnsWithoutEnvironment}";
+        command.Parameters.AddWithValue("$state", StateCode(state));
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$code", exitCode is { } c ? c : DBNull.Value);
         command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
@@ -200,18 +231,13 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>Deletes every ended job and all that was stored for it; returns them (their folders are the caller's).</summary>
     public IReadOnlyList<JobRecord> DeleteEnded()
     {
-        var ended = List([JobState.Finished, JobState.Failed, JobState.Canceled]);
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        var endedJobs = $"SELECT number FROM jobs WHERE state IN ({(int)JobState.Finished}, {(int)JobState.Failed}, {(int)JobState.Canceled})";
-        Database.Execute(connection,
-            $"DELETE FROM scalar_chunks WHERE name_id IN (SELECT id FROM scalar_names WHERE job_number IN ({endedJobs}));" +
-            $"DELETE FROM scalar_names WHERE job_number IN ({endedJobs});" +
-            $"DELETE FROM condition_events WHERE job_number IN ({endedJobs});" +
-            $"DELETE FROM conditions WHERE job_number IN ({endedJobs});" +
-            $"DELETE FROM notifications WHERE job_number IN ({endedJobs});" +
-            $"DELETE FROM job_events WHERE job_number IN ({endedJobs});" +
-            $"DELETE FROM jobs WHERE number IN ({endedJobs});", transaction);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // Their events, scalars, conditions and notifications go with them (ON DELETE CASCADE, Database migration 3).
+        command.CommandText = $"DELETE FROM jobs WHERE state IN ({Codes(EndStates)}) RETURNING {ColumnsWithoutEnvironment}";
+        var ended = Read(command);
         transaction.Commit();
         database.NoteDeletion();
         foreach (var job in ended)
@@ -244,7 +270,7 @@ public sealed class JobStore(Database database, TimeProvider time)
                 Number = reader.GetInt64(0),
                 Id = reader.GetString(1),
                 Name = reader.GetString(2),
-                State = (JobState)reader.GetInt32(3),
+                State = StateOf(reader.GetInt32(3)),
                 Command = JsonSerializer.Deserialize(reader.GetString(4), AgentJson.Default.StringArray)!,
                 WorkingDirectory = reader.GetString(5),
                 Environment = reader.IsDBNull(6) ? null : JsonSerializer.Deserialize(reader.GetString(6), AgentJson.Default.DictionaryStringString),
@@ -256,12 +282,39 @@ public sealed class JobStore(Database database, TimeProvider time)
                 FailureReason = reader.IsDBNull(12) ? null : reader.GetString(12),
                 External = reader.GetInt64(13) != 0,
                 Pid = reader.IsDBNull(14) ? null : reader.GetInt32(14),
-                PidStartTicks = reader.IsDBNull(15) ? null : reader.GetInt64(15),
-                OutputDirectory = reader.GetString(16),
+                OutputDirectory = reader.GetString(15),
+                Executor = reader.IsDBNull(16) ? null : reader.GetString(16),
+                ExecutorReference = reader.IsDBNull(17) ? null : reader.GetString(17),
+                ExecutorState = reader.IsDBNull(18) ? null : reader.GetString(18),
             });
         }
         return jobs;
     }
+
+    private static readonly JobState[] EndStates = Enum.GetValues<JobState>().Where(JobTransitions.IsEnd).ToArray();
+
+    // The numbers the state column holds. They are the file format: never renumber, only add.
+    private static int StateCode(JobState state) => state switch
+    {
+        JobState.Queued => 1,
+        JobState.Running => 2,
+        JobState.Finished => 3,
+        JobState.Failed => 4,
+        JobState.Canceled => 5,
+        _ => throw new ArgumentOutOfRangeException(nameof(state)),
+    };
+
+    private static JobState StateOf(int code) => code switch
+    {
+        1 => JobState.Queued,
+        2 => JobState.Running,
+        3 => JobState.Finished,
+        4 => JobState.Failed,
+        5 => JobState.Canceled,
+        _ => throw new InvalidDataException($"job state {code} in the database is unknown to this agent"),
+    };
+
+    private static string Codes(IEnumerable<JobState> states) => string.Join(',', states.Select(StateCode));
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
@@ -278,7 +331,7 @@ public sealed class JobStore(Database database, TimeProvider time)
     {
         command.Parameters[0].Value = number;
         command.Parameters[1].Value = now.ToUnixTimeMilliseconds();
-        command.Parameters[2].Value = (int)state;
+        command.Parameters[2].Value = StateCode(state);
         command.Parameters[3].Value = (object?)detail ?? DBNull.Value;
         command.ExecuteNonQuery();
     }

@@ -18,7 +18,9 @@ public sealed class NotificationStore(Database database, TimeProvider time)
         using var command = connection.CreateCommand();
         command.CommandText =
             "INSERT INTO notifications (job_number, time, event, channel, status, reason, attempt, summary) " +
-            "VALUES ($job, $time, $event, $channel, $status, $reason, $attempt, $summary)";
+            "SELECT $job, $time, $event, $channel, $status, $reason, $attempt, $summary " +
+            // A delivery that ends after `clear` deleted its job is not kept (the row would refer to no job).
+            "WHERE $job IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE number = $job)";
         command.Parameters.AddWithValue("$job", jobNumber is { } n ? n : DBNull.Value);
         command.Parameters.AddWithValue("$time", time.GetUtcNow().ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$event", eventName);

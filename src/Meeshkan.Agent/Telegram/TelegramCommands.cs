@@ -2,11 +2,10 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Meeshkan.Agent.Jobs;
 using Meeshkan.Agent.Notifications;
-using Meeshkan.Agent.Scheduler;
 using Meeshkan.Agent.Services;
 using Meeshkan.Agent.Store;
-using Meeshkan.V1;
 
 namespace Meeshkan.Agent.Telegram;
 
@@ -18,7 +17,7 @@ public sealed record BotReply(string Text, JsonObject? Keyboard = null, byte[]? 
 /// confirmation (the button, or /confirm N within <see cref="ConfirmWithin"/>).
 /// </summary>
 public sealed class TelegramCommands(
-    JobStore jobs, JobResolver resolver, ScalarStore scalars, JobScheduler scheduler, TimeProvider time, IChartRenderer? charts = null)
+    JobQueries queries, JobLifecycle lifecycle, TimeProvider time, IChartRenderer? charts = null)
 {
     public static readonly TimeSpan ConfirmWithin = TimeSpan.FromMinutes(2);
     public const string CancelData = "cancel:";
@@ -57,7 +56,7 @@ public sealed class TelegramCommands(
         {
             return [new BotReply($"Which job? For example {command} 3 (see /list).")];
         }
-        if (resolver.Find(argument) is not { } job)
+        if (queries.Find(argument) is not { } job)
         {
             return [new BotReply($"No job matches '{JobResolver.Printable(argument)}'; see /list.")];
         }
@@ -86,7 +85,7 @@ public sealed class TelegramCommands(
 
     private BotReply List()
     {
-        var latest = jobs.List(limit: ListedJobs);
+        var latest = queries.List(limit: ListedJobs);
         if (latest.Count == 0)
         {
             return new BotReply("No jobs yet.");
@@ -122,7 +121,7 @@ public sealed class TelegramCommands(
 
     private IReadOnlyList<BotReply> Report(JobRecord job)
     {
-        var latest = scalars.Latest(job.Number);
+        var latest = queries.LatestScalars(job.Number);
         var header = $"Job {job.Number} ({job.Name}), {State(job.State)}";
         if (latest.Count == 0)
         {
@@ -139,8 +138,8 @@ public sealed class TelegramCommands(
 
     private static BotReply Logs(JobRecord job)
     {
-        var stdout = NotificationComposer.StderrTail(Path.Combine(job.OutputDirectory, "stdout"), LogLines);
-        var stderr = NotificationComposer.StderrTail(Path.Combine(job.OutputDirectory, "stderr"), LogLines);
+        var stdout = NotificationComposer.StderrTail(job.Folder.Stdout, LogLines);
+        var stderr = NotificationComposer.StderrTail(job.Folder.Stderr, LogLines);
         if (stdout.Count == 0 && stderr.Count == 0)
         {
             return new BotReply($"Job {job.Number} ({job.Name}) has printed nothing yet.");
@@ -188,7 +187,7 @@ public sealed class TelegramCommands(
         {
             return new BotReply($"Nothing to confirm for job {number}: send /cancel {number} first.");
         }
-        if (jobs.GetByNumber(number) is not { } job)
+        if (queries.ByNumber(number) is not { } job)
         {
             return new BotReply($"Job {number} no longer exists.");
         }
@@ -196,7 +195,14 @@ public sealed class TelegramCommands(
         {
             return new BotReply($"Job {job.Number} ({job.Name}) had already ended: {State(job.State)}.");
         }
-        await scheduler.CancelAsync(job).ConfigureAwait(false);
+        try
+        {
+            await lifecycle.CancelAsync(job).ConfigureAwait(false);
+        }
+        catch (NotAllowedException e)
+        {
+            return new BotReply(e.Message + ".");
+        }
         return new BotReply($"Job {job.Number} ({job.Name}) canceled (was {State(job.State)}).");
     }
 

@@ -80,10 +80,10 @@ public sealed class ClientConditionTests
     {
         AddClientCondition();
 
-        var unknown = Assert.Throws<RpcException>(() => _bed.Engine.RecordClientFiring(_bed.Job, Guid.NewGuid().ToString(), new Dictionary<string, double>()));
+        var unknown = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, Guid.NewGuid().ToString(), new Dictionary<string, double>())));
         Assert.That(unknown!.StatusCode, Is.EqualTo(StatusCode.NotFound));
 
-        var empty = Assert.Throws<RpcException>(() => _bed.Engine.RecordClientFiring(_bed.Job, "", new Dictionary<string, double>()));
+        var empty = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, "", new Dictionary<string, double>())));
         Assert.That(empty!.StatusCode, Is.EqualTo(StatusCode.NotFound));
     }
 
@@ -93,7 +93,7 @@ public sealed class ClientConditionTests
         var other = _bed.NewJob();
         var othersId = AddClientCondition(other);
 
-        var error = Assert.Throws<RpcException>(() => _bed.Engine.RecordClientFiring(_bed.Job, othersId, new Dictionary<string, double>()));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, othersId, new Dictionary<string, double>())));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.NotFound));
         Assert.That(_bed.Events(other), Is.Empty);
@@ -104,7 +104,7 @@ public sealed class ClientConditionTests
     {
         var id = _bed.AddExpression("loss > 1");
 
-        var error = Assert.Throws<RpcException>(() => _bed.Engine.RecordClientFiring(_bed.Job, id, new Dictionary<string, double>()));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, id, new Dictionary<string, double>())));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition));
     }

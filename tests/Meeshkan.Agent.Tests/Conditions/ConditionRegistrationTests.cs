@@ -33,7 +33,7 @@ public sealed class ConditionRegistrationTests
     [TestCase("[] > 1", "not a valid expression")]
     public void A_bad_expression_is_refused_with_the_reason(string expression, string reason)
     {
-        var error = Assert.Throws<RpcException>(() => _bed.AddExpression(expression));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression(expression)));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(error.Status.Detail, Does.Contain(reason));
@@ -46,7 +46,7 @@ public sealed class ConditionRegistrationTests
     [TestCase("isinf(a, b)", "isinf() takes 1 argument(s), not 2")]
     public void A_syntax_error_says_where_it_is(string expression, string reason)
     {
-        var error = Assert.Throws<RpcException>(() => _bed.AddExpression(expression));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression(expression)));
 
         Assert.That(error!.Status.Detail, Does.Contain(reason));
     }
@@ -54,7 +54,7 @@ public sealed class ConditionRegistrationTests
     [Test]
     public void A_refused_expression_is_not_kept()
     {
-        Assert.Throws<RpcException>(() => _bed.AddExpression("a >"));
+        Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression("a >")));
 
         _bed.Restart();
         _bed.Report(("a", 5.0));
@@ -65,23 +65,23 @@ public sealed class ConditionRegistrationTests
     [Test]
     public void A_client_condition_needs_valid_names()
     {
-        var none = Assert.Throws<RpcException>(() => _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true }));
+        var none = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true })));
         Assert.That(none!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(none.Status.Detail, Does.Contain("needs the names"));
 
-        var empty = Assert.Throws<RpcException>(() =>
-            _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "loss", " " } }));
+        var empty = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() =>
+            _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "loss", " " } })));
         Assert.That(empty!.Status.Detail, Does.Contain("empty"));
 
-        var control = Assert.Throws<RpcException>(() =>
-            _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "lo\nss" } }));
+        var control = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() =>
+            _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "lo\nss" } })));
         Assert.That(control!.Status.Detail, Does.Contain("control characters"));
     }
 
     [Test]
     public void A_negative_cooldown_is_refused()
     {
-        var error = Assert.Throws<RpcException>(() => _bed.AddExpression("loss > 1", cooldownSeconds: -5));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression("loss > 1", cooldownSeconds: -5)));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(error.Status.Detail, Does.Contain("cooldown_seconds"));

@@ -1,6 +1,7 @@
 using Meeshkan.Agent.Conditions;
 using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Store;
+using Meeshkan.Testing;
 using Meeshkan.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,6 +20,19 @@ internal sealed class ConditionTestBed : IDisposable
         Scalars = new ScalarStore(Database);
         Job = NewJob();
         Engine = NewEngine();
+    }
+
+    /// <summary>Runs a call of the engine and turns its refusal into the status a client gets (Services/DomainErrorInterceptor).</summary>
+    public static T AsServed<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Meeshkan.Agent.Jobs.JobException e)
+        {
+            throw Services.DomainErrorInterceptor.ToRpc(e);
+        }
     }
 
     public FakeTime Time { get; } = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
@@ -45,6 +59,18 @@ internal sealed class ConditionTestBed : IDisposable
     public ConditionEngine NewEngine() =>
         new(new ConditionStore(Database), Scalars, Config, [Observer], Time, NullLogger<ConditionEngine>.Instance);
 
+    /// <summary>The ReportService over this bed's store and engine, as the agent wires it.</summary>
+    public Services.ReportServiceImpl NewReportService()
+    {
+        var observers = new Meeshkan.Agent.Jobs.JobObservers([Observer], NullLogger.Instance);
+        var resolver = new Meeshkan.Agent.Jobs.JobResolver(Jobs);
+        var options = new AgentOptions { Home = new MeeshkanHome(_folder) };
+        var unsent = new Scalars.UnsentScalars(options, Jobs, Scalars, observers, Time, NullLogger<Scalars.UnsentScalars>.Instance);
+        var lifecycle = new Meeshkan.Agent.Jobs.JobLifecycle(Jobs, options, Config,
+            new Scheduler.RunLoopInbox(), Engine, unsent, observers, NullLogger<Meeshkan.Agent.Jobs.JobLifecycle>.Instance);
+        return new Services.ReportServiceImpl(new Meeshkan.Agent.Jobs.JobReports(resolver, Scalars, Engine, observers, Time), lifecycle, resolver);
+    }
+
     /// <summary>A new agent process on the same file: nothing is kept in memory.</summary>
     public void Restart()
     {
@@ -64,19 +90,8 @@ internal sealed class ConditionTestBed : IDisposable
     /// <summary>Stores a batch with explicit wall times (microseconds) and returns what the engine is given.</summary>
     public IReadOnlyList<ScalarStore.Series> Store(JobRecord job, (string Name, double Value, long WallTimeUs)[] points)
     {
-        var batch = new ScalarBatch { JobId = job.Id };
-        foreach (var (name, value, wall) in points)
-        {
-            var index = batch.Names.IndexOf(name);
-            if (index < 0)
-            {
-                batch.Names.Add(name);
-                index = batch.Names.Count - 1;
-            }
-            batch.NameIndex.Add((uint)index);
-            batch.Values.Add(value);
-            batch.WallTimeUs.Add(Time.GetUtcNow().ToUnixTimeMilliseconds() * 1000 + wall);
-        }
+        var batch = ScalarBatches.Of(job.Id, points.Select(p => (p.Name, p.Value)).ToArray());
+        batch.WallTimeUs.AddRange(points.Select(p => Time.GetUtcNow().ToUnixTimeMilliseconds() * 1000 + p.WallTimeUs));
         return Scalars.Append(job.Number, batch, Time.GetUtcNow().ToUnixTimeMilliseconds() * 1000)!;
     }
 

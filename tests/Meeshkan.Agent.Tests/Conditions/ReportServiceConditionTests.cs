@@ -14,8 +14,7 @@ public sealed class ReportServiceConditionTests
     public void SetUp()
     {
         _bed = new ConditionTestBed();
-        _service = new ReportServiceImpl(new AgentOptions { Home = new MeeshkanHome(Path.GetTempPath()) },
-            _bed.Jobs, _bed.Scalars, _bed.Engine, [_bed.Observer], _bed.Time);
+        _service = _bed.NewReportService();
     }
 
     [TearDown]

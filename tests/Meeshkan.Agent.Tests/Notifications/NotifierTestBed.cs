@@ -2,6 +2,7 @@ using Meeshkan.Agent.Charts;
 using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Notifications;
 using Meeshkan.Agent.Store;
+using Meeshkan.Testing;
 using Meeshkan.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -70,7 +71,7 @@ internal sealed class NotifierTestBed : IAsyncDisposable
         var job = Jobs.Insert([new JobStore.NewJob(name, ["/usr/bin/python3", "train.py", "--lr", "0.1"], _folder, null, reportIntervalSeconds)],
             n => Path.Combine(_folder, "jobs", n.ToString(System.Globalization.CultureInfo.InvariantCulture)))[0];
         Directory.CreateDirectory(job.OutputDirectory);
-        Jobs.MarkRunning(job.Number, Environment.ProcessId, null);
+        Jobs.MarkRunning(job.Number, "local", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), Environment.ProcessId);
         job = Jobs.GetByNumber(job.Number)!;
         Observer.JobStarted(job);
         return job;
@@ -87,18 +88,7 @@ internal sealed class NotifierTestBed : IAsyncDisposable
     /// <summary>Stores points (name, value) with steps counted per name, and tells the observer, as the ReportService does.</summary>
     public void Report(JobRecord job, params (string Name, double Value)[] points)
     {
-        var batch = new ScalarBatch { JobId = job.Id };
-        foreach (var (name, value) in points)
-        {
-            var index = batch.Names.IndexOf(name);
-            if (index < 0)
-            {
-                batch.Names.Add(name);
-                index = batch.Names.Count - 1;
-            }
-            batch.NameIndex.Add((uint)index);
-            batch.Values.Add(value);
-        }
+        var batch = ScalarBatches.Of(job.Id, points);
         var stored = Scalars.Append(job.Number, batch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000)!;
         Observer.ScalarsReported(job, stored);
     }

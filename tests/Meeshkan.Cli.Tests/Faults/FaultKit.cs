@@ -41,8 +41,10 @@ public static class FaultKit
         sandbox.Start();
     }
 
-    public static bool Alive(int pid) =>
-        pid > 0 && File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+    public static bool Alive(int pid) => Processes.Alive(pid);
+
+    /// <summary>Waits up to two minutes by default: fault tests restart agents on a loaded machine.</summary>
+    public static void WaitFor(Func<bool> condition, string what, int seconds = 120) => Wait.For(condition, what, seconds);
 
     /// <summary>The pids whose parent is <paramref name="pid"/>.</summary>
     public static List<int> ChildrenOf(int pid)
@@ -68,19 +70,6 @@ public static class FaultKit
             }
         }
         return children;
-    }
-
-    public static void WaitFor(Func<bool> condition, string what, int seconds = 120)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(seconds))
-            {
-                throw new TimeoutException($"{what}: not within {seconds} s");
-            }
-            Thread.Sleep(50);
-        }
     }
 
     public static ListedJob Job(MeeshkanSandbox sandbox, long number) =>

@@ -40,22 +40,7 @@ public sealed class RpcBadInputTests
 
     private static readonly DateTime NoDeadline = DateTime.MaxValue;
 
-    private ScalarBatch Batch(params (string Name, double Value)[] points)
-    {
-        var batch = new ScalarBatch { JobId = _jobId };
-        foreach (var (name, value) in points)
-        {
-            var index = batch.Names.IndexOf(name);
-            if (index < 0)
-            {
-                batch.Names.Add(name);
-                index = batch.Names.Count - 1;
-            }
-            batch.NameIndex.Add((uint)index);
-            batch.Values.Add(value);
-        }
-        return batch;
-    }
+    private ScalarBatch Batch(params (string Name, double Value)[] points) => ScalarBatches.Of(_jobId, points);
 
     private GetReportResponse Report() => _jobs.GetReport(new GetReportRequest { Identifier = _jobId });
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Meeshkan.Agent.Executors.Slurm;
 using Meeshkan.V1;
+using JobState = Meeshkan.Agent.JobState;
 
 namespace Meeshkan.Slurm.Tests.Cluster;
 

@@ -1,5 +1,6 @@
 using Meeshkan.Agent.Executors.Slurm;
 using Meeshkan.V1;
+using JobState = Meeshkan.Agent.JobState;
 
 namespace Meeshkan.Slurm.Tests.Units;
 

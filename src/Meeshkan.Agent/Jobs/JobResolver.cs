@@ -1,7 +1,6 @@
-using Grpc.Core;
 using Meeshkan.Agent.Store;
 
-namespace Meeshkan.Agent.Services;
+namespace Meeshkan.Agent.Jobs;
 
 /// <summary>
 /// The one place a JOB_IDENTIFIER becomes a job: its UUID, else its number, else a glob on its name
@@ -29,15 +28,30 @@ public sealed class JobResolver(JobStore store)
         return store.FirstByNameGlob(identifier) ?? (hasGlob ? null : store.FirstByNameGlob(EscapeGlob(identifier) + "*"));
     }
 
-    /// <summary>The job, or an RpcException the CLI prints as it is.</summary>
+    /// <summary>The job, or an error the CLI prints as it is.</summary>
     public JobRecord Resolve(string identifier)
     {
         if (string.IsNullOrWhiteSpace(identifier))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "give a job: its number, UUID or name (see `meeshkan list`)"));
+            throw new InvalidRequestException("give a job: its number, UUID or name (see `meeshkan list`)");
         }
-        return Find(identifier) ?? throw new RpcException(new Status(StatusCode.NotFound,
-            $"no job matches '{Printable(identifier)}': give a number, UUID or name from `meeshkan list`"));
+        return Find(identifier) ?? throw new NotFoundException(
+            $"no job matches '{Printable(identifier)}': give a number, UUID or name from `meeshkan list`");
+    }
+
+    /// <summary>A job a running script reports for, by its id: it must exist and not have ended.</summary>
+    public JobRecord RunningById(string jobId)
+    {
+        if (string.IsNullOrEmpty(jobId))
+        {
+            throw new InvalidRequestException("job_id is missing: report from a job (MEESHKAN_JOB_ID) or register one first");
+        }
+        var job = store.GetById(jobId) ?? throw new NotFoundException($"no job has id '{Printable(jobId)}'");
+        if (job.IsEnded)
+        {
+            throw new NotAllowedException($"job {job.Number} has ended ({job.State.ToString().ToUpperInvariant()}); nothing more is stored for it");
+        }
+        return job;
     }
 
     /// <summary>The identifier as it may be shown back: control characters escaped, long ones cut.</summary>

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Meeshkan.Agent.Internal;
+namespace Meeshkan.Agent.Executors.Local;
 
 /// <summary>
 /// Starts a process in a new session with one <c>posix_spawn</c> (glibc: a vfork-style clone and one exec), and waits

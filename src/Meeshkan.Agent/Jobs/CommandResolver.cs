@@ -1,6 +1,6 @@
 using Meeshkan.Agent.Config;
 
-namespace Meeshkan.Agent.Scheduler;
+namespace Meeshkan.Agent.Jobs;
 
 /// <summary>A submission the agent can run: the argv, where, with what, under which name.</summary>
 public sealed record ResolvedCommand(IReadOnlyList<string> Argv, string WorkingDirectory,
@@ -8,7 +8,7 @@ public sealed record ResolvedCommand(IReadOnlyList<string> Argv, string WorkingD
 
 /// <summary>
 /// Turns what the user typed into the argv the agent runs: <c>.py</c> with the chosen Python, <c>.sh</c> with bash,
-/// anything else as a command with no shell. Every problem is an <see cref="ArgumentException"/> whose message
+/// anything else as a command with no shell. Every problem is an <see cref="InvalidRequestException"/> whose message
 /// tells the user what to do; nothing is queued then.
 /// </summary>
 public static class CommandResolver
@@ -20,19 +20,19 @@ public static class CommandResolver
     {
         if (command.Count == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
-            throw new ArgumentException("nothing to run: give a script (.py, .sh) or a command, e.g. `meeshkan submit train.py`");
+            throw new InvalidRequestException("nothing to run: give a script (.py, .sh) or a command, e.g. `meeshkan submit train.py`");
         }
         foreach (var arg in command)
         {
             if (arg.Contains('\0'))
             {
-                throw new ArgumentException("arguments must not contain NUL characters");
+                throw new InvalidRequestException("arguments must not contain NUL characters");
             }
         }
         var cwd = string.IsNullOrEmpty(workingDirectory) ? System.Environment.CurrentDirectory : workingDirectory;
         if (!Path.IsPathFullyQualified(cwd) || !Directory.Exists(cwd))
         {
-            throw new ArgumentException($"working directory {cwd} does not exist");
+            throw new InvalidRequestException($"working directory {cwd} does not exist");
         }
         var env = environment is { Count: > 0 }
             ? environment
@@ -49,7 +49,7 @@ public static class CommandResolver
         {
             var chosen = FirstNonEmpty(python, env.GetValueOrDefault("MEESHKAN_PYTHON"), config.Python) ?? "python3";
             interpreter = FindExecutable(chosen, cwd, path)
-                ?? throw new ArgumentException($"Python interpreter '{chosen}' not found; pass --python /path/to/python or set MEESHKAN_PYTHON");
+                ?? throw new InvalidRequestException($"Python interpreter '{chosen}' not found; pass --python /path/to/python or set MEESHKAN_PYTHON");
             var script = ExistingScript(first, cwd);
             // A notebook runs cell by cell in a kernel of that Python (the client's runner, on the job's PYTHONPATH).
             argv = notebook ? [interpreter, "-m", "meeshkan._notebook", Notebooks.Valid(script), .. rest] : [interpreter, script, .. rest];
@@ -62,7 +62,7 @@ public static class CommandResolver
         else
         {
             var executable = FindExecutable(first, cwd, path)
-                ?? throw new ArgumentException(first.Contains('/')
+                ?? throw new InvalidRequestException(first.Contains('/')
                     ? $"{first}: no such executable file (check the path and that it is executable: chmod +x)"
                     : $"{first}: command not found on PATH");
             argv = [executable, .. rest];
@@ -76,15 +76,15 @@ public static class CommandResolver
         var chosen = string.IsNullOrEmpty(name) ? Path.GetFileName(fallbackFrom.TrimEnd('/')) : name;
         if (string.IsNullOrWhiteSpace(chosen))
         {
-            throw new ArgumentException("job name must not be blank");
+            throw new InvalidRequestException("job name must not be blank");
         }
         if (chosen.Length > MaxNameLength)
         {
-            throw new ArgumentException($"job name is {chosen.Length} characters long; use at most {MaxNameLength}");
+            throw new InvalidRequestException($"job name is {chosen.Length} characters long; use at most {MaxNameLength}");
         }
         if (chosen.Any(char.IsControl))
         {
-            throw new ArgumentException("job name must not contain control characters (tabs, newlines, escapes)");
+            throw new InvalidRequestException("job name must not contain control characters (tabs, newlines, escapes)");
         }
         return chosen;
     }
@@ -99,7 +99,7 @@ public static class CommandResolver
     private static string ExistingScript(string script, string cwd)
     {
         var full = Path.GetFullPath(script, cwd);
-        return File.Exists(full) ? full : throw new ArgumentException($"script not found: {full}");
+        return File.Exists(full) ? full : throw new InvalidRequestException($"script not found: {full}");
     }
 
     /// <summary>An absolute path to an executable file: a path (relative to <paramref name="cwd"/>) or a name on PATH.</summary>

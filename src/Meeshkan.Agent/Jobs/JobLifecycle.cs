@@ -1,0 +1,170 @@
+using Meeshkan.Agent.Conditions;
+using Meeshkan.Agent.Executors;
+using Meeshkan.Agent.Scheduler;
+using Meeshkan.Agent.Store;
+using Microsoft.Extensions.Logging;
+
+namespace Meeshkan.Agent.Jobs;
+
+/// <summary>
+/// The only code that changes a job's state: submit, start, end, cancel, clear, register and finish of a job run
+/// outside the agent, re-attachment after a restart. Each change is one guarded store write (JobTransitions), then
+/// one call to <see cref="JobObservers"/>. The run loop (Scheduler/JobScheduler) calls the start and end methods;
+/// the gRPC services and the Telegram commands call the rest.
+/// </summary>
+public sealed partial class JobLifecycle(
+    JobStore store, AgentOptions options, Config.AgentConfig config, RunLoopInbox runLoop, ConditionEngine conditions,
+    Scalars.UnsentScalars unsent, JobObservers observers, ILogger<JobLifecycle> logger)
+{
+    /// <summary>Queues jobs, in order, and wakes the run loop.</summary>
+    public IReadOnlyList<JobRecord> Submit(IReadOnlyList<JobStore.NewJob> jobs)
+    {
+        var records = store.Insert(jobs, options.Home.JobFolder);
+        runLoop.JobsQueued();
+        return records;
+    }
+
+    /// <summary>A job started outside the agent (as_blocking_job): RUNNING from the first moment, ended by <see cref="FinishExternal"/>.</summary>
+    public JobRecord RegisterExternal(JobStore.NewJob job)
+    {
+        var record = store.Insert([job with { External = true }], options.Home.JobFolder, JobState.Running)[0];
+        Directory.CreateDirectory(record.OutputDirectory);
+        observers.JobStarted(record);
+        return record;
+    }
+
+    /// <summary>Ends a job run outside the agent, as its process reports; the job as it is then.</summary>
+    public JobRecord FinishExternal(JobRecord job, bool success, int exitCode, string error)
+    {
+        if (!job.External)
+        {
+            throw new NotAllowedException($"job {job.Number} is run by the agent; it ends when its process exits");
+        }
+        var ended = store.MarkEnded(job.Number, success ? JobState.Finished : JobState.Failed, success ? 0 : exitCode,
+            success ? null : Truncate(error, 2000), onlyFrom: JobState.Running);
+        if (ended is null)
+        {
+            return store.GetByNumber(job.Number)!;
+        }
+        Ended(ended);
+        return ended;
+    }
+
+    /// <summary>
+    /// Cancels a job: a queued one at once, a running one by its executor (SIGTERM, then SIGKILL after the grace);
+    /// returns once its end is recorded. The job as it is then.
+    /// </summary>
+    public async Task<JobRecord> CancelAsync(JobRecord job, TimeSpan? grace = null)
+    {
+        if (job.IsEnded)
+        {
+            throw new NotAllowedException($"job {job.Number} ({job.Name}) has already ended: {job.State.ToString().ToUpperInvariant()}");
+        }
+        if (job.External)
+        {
+            throw new NotAllowedException(
+                $"job {job.Number} ({job.Name}) runs outside the agent (as_blocking_job); stop that process instead (pid {job.Pid})");
+        }
+        var wait = grace ?? TimeSpan.FromSeconds(config.CancelGraceSeconds);
+        if (store.MarkEnded(job.Number, JobState.Canceled, null, JobOutcome.CanceledReason, onlyFrom: JobState.Queued) is { } canceled)
+        {
+            // It was still queued.
+            runLoop.JobDequeued();
+            Ended(canceled);
+            return canceled;
+        }
+        var recorded = runLoop.CancelRunningAsync(job.Number, wait);
+        try
+        {
+            await recorded.WaitAsync(wait + TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.CancelSlow(logger, job.Number);
+        }
+        return store.GetByNumber(job.Number) ?? job;
+    }
+
+    /// <summary>Deletes every ended job, what was stored for it and its folder: their numbers and the bytes freed.</summary>
+    public (IReadOnlyList<long> Numbers, long BytesFreed) ClearEnded()
+    {
+        var numbers = new List<long>();
+        long bytes = 0;
+        foreach (var job in store.DeleteEnded())
+        {
+            numbers.Add(job.Number);
+            bytes += job.Folder.Delete();
+        }
+        return (numbers, bytes);
+    }
+
+    // ---- Called by the run loop ----
+
+    /// <summary>The oldest queued jobs, with their environment.</summary>
+    public IReadOnlyList<JobRecord> Queued(int limit) => store.Queued(limit);
+
+    /// <summary>Jobs an earlier agent started that have not ended.</summary>
+    public IReadOnlyList<JobRecord> JobsToReattach() => store.List([JobState.Running]).Where(j => !j.External).ToList();
+
+    /// <summary>QUEUED → RUNNING once its executor started it; null when it was canceled meanwhile.</summary>
+    public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start)
+    {
+        if (store.MarkRunning(job.Number, executor, start.Reference, start.Pid) is not { } started)
+        {
+            return null;
+        }
+        Log.Started(logger, job.Number, executor, start.Reference);
+        observers.JobStarted(started);
+        return started;
+    }
+
+    /// <summary>QUEUED → FAILED: its executor could not start it.</summary>
+    public void FailToStart(JobRecord job, string reason)
+    {
+        Log.CouldNotStart(logger, job.Number, reason);
+        if (store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {reason}", onlyFrom: JobState.Queued) is { } failed)
+        {
+            Ended(failed);
+        }
+    }
+
+    /// <summary>RUNNING → its end state, as its executor reported it.</summary>
+    public void RecordEnd(JobRecord job, JobExit exit, bool canceled)
+    {
+        var (state, reason) = JobOutcome.Of(exit, canceled);
+        // What the job could not deliver before it exited, stored before its end is (the end notification has it).
+        unsent.Ingest(job.Number);
+        if (store.MarkEnded(job.Number, state, exit.ExitCode, reason, exit.EndedAt, onlyFrom: JobState.Running) is not { } ended)
+        {
+            return;
+        }
+        Log.Ended(logger, job.Number, state.ToString(), exit.ExitCode ?? -1);
+        Ended(ended);
+    }
+
+    /// <summary>The executor's own word on a job that has not ended.</summary>
+    public void NoteExecutorState(long number, string executorState) => store.SetExecutorState(number, executorState);
+
+    private void Ended(JobRecord job)
+    {
+        conditions.Forget(job.Number);
+        observers.JobEnded(job);
+    }
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Job {Number} started ({Executor} {Reference})")]
+        public static partial void Started(ILogger logger, long number, string executor, string reference);
+
+        [LoggerMessage(2, LogLevel.Information, "Job {Number} ended: {State}, exit code {ExitCode}")]
+        public static partial void Ended(ILogger logger, long number, string state, int exitCode);
+
+        [LoggerMessage(3, LogLevel.Warning, "Job {Number} could not start: {Reason}")]
+        public static partial void CouldNotStart(ILogger logger, long number, string reason);
+
+        [LoggerMessage(7, LogLevel.Warning, "Job {Number} was asked to stop but its end was not recorded in time")]
+        public static partial void CancelSlow(ILogger logger, long number);
+    }
+}

@@ -1,0 +1,46 @@
+using Meeshkan.Agent.Store;
+using Meeshkan.V1;
+
+namespace Meeshkan.Agent.Jobs;
+
+/// <summary>
+/// What the gRPC services, the Telegram commands (and the dashboard) read about jobs. Reads only: state changes are
+/// <see cref="JobLifecycle"/>'s.
+/// </summary>
+public sealed class JobQueries(JobStore jobs, JobResolver resolver, NotificationStore notifications, ScalarStore scalars, ConditionStore conditions)
+{
+    /// <summary>The job an identifier names (number, UUID or name), or a NotFound/InvalidRequest error.</summary>
+    public JobRecord Resolve(string identifier) => resolver.Resolve(identifier);
+
+    /// <summary>The job an identifier names, or null.</summary>
+    public JobRecord? Find(string identifier) => resolver.Find(identifier);
+
+    public JobRecord? ByNumber(long number) => jobs.GetByNumber(number);
+
+    /// <summary>Jobs, oldest first; only the given states when any; the latest <paramref name="limit"/> when positive.</summary>
+    public IReadOnlyList<JobRecord> List(IReadOnlyCollection<JobState>? states = null, int limit = 0) => jobs.List(states, limit);
+
+    /// <summary>Jobs this agent's executors run now (not those run outside the agent).</summary>
+    public IReadOnlyList<JobRecord> RunByAgent() => jobs.List([JobState.Running]).Where(j => !j.External).ToList();
+
+    public IReadOnlyDictionary<JobState, long> CountByState() => jobs.CountByState();
+
+    /// <summary>Each job's latest notification.</summary>
+    public IReadOnlyDictionary<long, NotificationRecord> LatestNotifications() => notifications.LatestPerJob();
+
+    public IReadOnlyList<NotificationRecord> Notifications(long jobNumber) => notifications.ForJob(jobNumber);
+
+    /// <summary>Each scalar's latest value.</summary>
+    public IReadOnlyList<ScalarSummary> LatestScalars(long jobNumber) => scalars.Latest(jobNumber);
+
+    /// <summary>A scalar's values downsampled to about <paramref name="points"/> points.</summary>
+    public IReadOnlyList<double> Trend(long jobNumber, string name, int points) =>
+        scalars.Overview(jobNumber, name, points) is { } overview ? Charts.Downsampler.Lttb(overview.Steps, overview.Values, points).Y : [];
+
+    /// <summary>Every point of one scalar, or a NotFound error naming the way to list them.</summary>
+    public IReadOnlyList<ScalarPoint> History(JobRecord job, string name) =>
+        scalars.History(job.Number, name) ?? throw new NotFoundException(
+            $"job {job.Number} has no scalar named '{JobResolver.Printable(name)}'; `meeshkan report {job.Number}` lists its scalars");
+
+    public IReadOnlyList<ConditionEvent> ConditionEvents(long jobNumber) => conditions.ConditionEvents(jobNumber);
+}

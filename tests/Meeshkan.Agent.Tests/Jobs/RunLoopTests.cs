@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using Meeshkan.Agent.Conditions;
+using Meeshkan.Agent.Config;
+using Meeshkan.Agent.Executors;
+using Meeshkan.Agent.Jobs;
+using Meeshkan.Agent.Scheduler;
+using Meeshkan.Agent.Store;
+using Meeshkan.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Meeshkan.Agent.Tests.Jobs;
+
+/// <summary>The run loop and the application layer against a fake executor, on a real SQLite file: no process runs.</summary>
+[TestFixture]
+public sealed class RunLoopTests
+{
+    private string _folder = null!;
+    private JobStore _store = null!;
+    private RunLoopInbox _inbox = null!;
+    private FakeExecutor _executor = null!;
+    private JobLifecycle _lifecycle = null!;
+    private JobScheduler? _scheduler;
+    private Database _database = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _folder = Directory.CreateTempSubdirectory("mk-loop-").FullName;
+        _database = new Database(Path.Combine(_folder, "agent.db"));
+        _database.Migrate();
+        _store = new JobStore(_database, TimeProvider.System);
+        _inbox = new RunLoopInbox();
+        _executor = new FakeExecutor(_inbox);
+        var config = new AgentConfig();
+        var observers = new JobObservers([], NullLogger.Instance);
+        var engine = new ConditionEngine(new ConditionStore(_database), new ScalarStore(_database), config, [], TimeProvider.System,
+            NullLogger<ConditionEngine>.Instance);
+        var options = new AgentOptions { Home = new MeeshkanHome(_folder) };
+        var unsent = new Scalars.UnsentScalars(options, _store, new ScalarStore(_database), observers, TimeProvider.System,
+            NullLogger<Scalars.UnsentScalars>.Instance);
+        _lifecycle = new JobLifecycle(_store, options, config, _inbox, engine, unsent, observers, NullLogger<JobLifecycle>.Instance);
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        if (_scheduler is not null)
+        {
+            await _scheduler.StopAsync(CancellationToken.None);
+            _scheduler.Dispose();
+        }
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private void StartLoop(int slots = 1)
+    {
+        _scheduler = new JobScheduler(_lifecycle, _inbox, [_executor], new SchedulerOptions { Slots = slots }, NullLogger<JobScheduler>.Instance);
+        _scheduler.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    private long[] Submit(int count) =>
+        _lifecycle.Submit(Enumerable.Range(0, count).Select(i => new JobStore.NewJob($"j{i}", ["true"], _folder, null, 60)).ToList())
+            .Select(j => j.Number).ToArray();
+
+    private JobState StateOf(long number) => _store.GetByNumber(number)!.State;
+
+    [Test]
+    public void One_slot_runs_one_job_at_a_time_oldest_first()
+    {
+        StartLoop();
+        var jobs = Submit(3);
+        Wait.For(() => _executor.Started.Count == 1, "the first start");
+        Thread.Sleep(200);
+        Assert.That(_executor.Started, Is.EqualTo(new[] { jobs[0] }), "the others wait for the slot");
+        Assert.That(StateOf(jobs[0]), Is.EqualTo(JobState.Running));
+
+        _executor.Exit(jobs[0], 0);
+        Wait.For(() => _executor.Started.Count == 2, "the second start");
+        Wait.For(() => StateOf(jobs[0]) == JobState.Finished, "the first job's end");
+        Assert.That(_executor.Started, Is.EqualTo(new[] { jobs[0], jobs[1] }));
+        Assert.That(_store.GetByNumber(jobs[0])!.ExecutorReference, Is.EqualTo($"fake-{jobs[0]}"), "the executor's reference is recorded");
+    }
+
+    [Test]
+    public void Two_slots_run_two_jobs_and_the_third_waits()
+    {
+        StartLoop(slots: 2);
+        var jobs = Submit(3);
+        Wait.For(() => _executor.Started.Count == 2, "two starts");
+        Thread.Sleep(200);
+        Assert.That(_executor.Started, Has.Count.EqualTo(2));
+
+        _executor.Exit(jobs[1], 1);
+        Wait.For(() => _executor.Started.Count == 3, "the third start");
+        Wait.For(() => StateOf(jobs[1]) == JobState.Failed, "the second job's end");
+        Assert.That(_store.GetByNumber(jobs[1])!.FailureReason, Is.EqualTo("exit status 1"));
+        Assert.That(StateOf(jobs[0]), Is.EqualTo(JobState.Running));
+    }
+
+    [Test]
+    public async Task A_canceled_running_job_stays_running_until_its_executor_reports_the_end()
+    {
+        StartLoop();
+        var jobs = Submit(2);
+        Wait.For(() => _executor.Started.Count == 1, "the first start");
+
+        var cancel = _lifecycle.CancelAsync(_store.GetByNumber(jobs[0])!, TimeSpan.FromSeconds(5));
+        Wait.For(() => _executor.Terminated.Contains(jobs[0]), "the executor asked to stop it");
+        Thread.Sleep(200);
+        Assert.That(cancel.IsCompleted, Is.False, "the cancel returns once the end is recorded");
+        Assert.That(StateOf(jobs[0]), Is.EqualTo(JobState.Running), "its processes still run");
+        Assert.That(_executor.Started, Has.Count.EqualTo(1), "the next job waits for the slot");
+
+        _executor.Exit(jobs[0], 143);
+        var canceled = await cancel.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(canceled.State, Is.EqualTo(JobState.Canceled));
+        Assert.That(canceled.ExitCode, Is.EqualTo(143));
+        Wait.For(() => _executor.Started.Count == 2, "the next start");
+    }
+
+    [Test]
+    public async Task A_canceled_queued_job_never_starts()
+    {
+        StartLoop();
+        var jobs = Submit(2);
+        Wait.For(() => _executor.Started.Count == 1, "the first start");
+        var canceled = await _lifecycle.CancelAsync(_store.GetByNumber(jobs[1])!);
+        Assert.That(canceled.State, Is.EqualTo(JobState.Canceled));
+
+        _executor.Exit(jobs[0], 0);
+        Wait.For(() => StateOf(jobs[0]) == JobState.Finished, "the first job's end");
+        Thread.Sleep(200);
+        Assert.That(_executor.Started, Is.EqualTo(new[] { jobs[0] }));
+    }
+
+    [Test]
+    public void A_job_its_executor_cannot_start_fails_and_the_next_one_starts()
+    {
+        _executor.Refuse.Add(1);
+        StartLoop();
+        var jobs = Submit(2);
+        Wait.For(() => _executor.Started.Count == 1, "the second job's start");
+        Assert.That(StateOf(jobs[0]), Is.EqualTo(JobState.Failed));
+        Assert.That(_store.GetByNumber(jobs[0])!.FailureReason, Is.EqualTo("could not start: no such program"));
+        Assert.That(_executor.Started, Is.EqualTo(new[] { jobs[1] }));
+    }
+
+    [Test]
+    public void The_end_time_is_the_one_the_executor_reports()
+    {
+        StartLoop();
+        var jobs = Submit(1);
+        Wait.For(() => _executor.Started.Count == 1 && StateOf(jobs[0]) == JobState.Running, "the start");
+        Thread.Sleep(500);
+        // Ended 0.4 s ago, while the run loop heard of it only now (an executor that polls, or an agent that was down).
+        var endedAt = DateTimeOffset.UtcNow.AddMilliseconds(-400);
+        _executor.Exit(jobs[0], 0, endedAt);
+        Wait.For(() => StateOf(jobs[0]) == JobState.Finished, "the end");
+        Assert.That(_store.GetByNumber(jobs[0])!.FinishedAt!.Value.ToUnixTimeMilliseconds(), Is.EqualTo(endedAt.ToUnixTimeMilliseconds()));
+    }
+
+    [Test]
+    public void A_job_never_ends_before_it_started()
+    {
+        StartLoop();
+        var jobs = Submit(1);
+        Wait.For(() => _executor.Started.Count == 1 && StateOf(jobs[0]) == JobState.Running, "the start");
+        _executor.Exit(jobs[0], 0, DateTimeOffset.UtcNow.AddSeconds(-30));
+        Wait.For(() => StateOf(jobs[0]) == JobState.Finished, "the end");
+        var job = _store.GetByNumber(jobs[0])!;
+        Assert.That(job.FinishedAt, Is.GreaterThanOrEqualTo(job.StartedAt!.Value));
+    }
+
+    [Test]
+    public void After_a_restart_the_loop_reattaches_to_a_running_job_which_keeps_its_slot()
+    {
+        var jobs = Submit(2);
+        _store.MarkRunning(jobs[0], "local", "earlier-agent", null);
+        StartLoop();
+        Wait.For(() => _executor.Reattached.Contains(jobs[0]), "the re-attachment");
+        Thread.Sleep(200);
+        Assert.That(_executor.Started, Is.Empty, "the re-attached job holds the only slot");
+
+        _executor.Exit(jobs[0], 0);
+        Wait.For(() => _executor.Started.Count == 1, "the queued job's start");
+        Assert.That(StateOf(jobs[0]), Is.EqualTo(JobState.Finished));
+    }
+
+    [Test]
+    public void The_executor_state_text_is_kept_with_the_job()
+    {
+        StartLoop();
+        var jobs = Submit(1);
+        Wait.For(() => _executor.Started.Count == 1, "the start");
+        _inbox.StateChanged(jobs[0], "PENDING (Resources)");
+        Wait.For(() => _store.GetByNumber(jobs[0])!.ExecutorState == "PENDING (Resources)", "the executor's state text");
+    }
+
+    /// <summary>Starts nothing: records what it was asked, and reports an end when the test says so.</summary>
+    private sealed class FakeExecutor(IExecutorEvents events) : IJobExecutor
+    {
+        public ConcurrentQueue<long> Started { get; } = new();
+        public ConcurrentQueue<long> Terminated { get; } = new();
+        public ConcurrentQueue<long> Reattached { get; } = new();
+        public HashSet<long> Refuse { get; } = [];
+
+        public string Name => "local";
+
+        public ValueTask<ExecutorStart> StartAsync(JobRecord job, CancellationToken cancel)
+        {
+            if (Refuse.Contains(job.Number))
+            {
+                throw new ExecutorStartException("no such program");
+            }
+            Started.Enqueue(job.Number);
+            return ValueTask.FromResult(new ExecutorStart($"fake-{job.Number}"));
+        }
+
+        public void Reattach(JobRecord job, CancellationToken stopping) => Reattached.Enqueue(job.Number);
+
+        public Task TerminateAsync(JobRecord job, TimeSpan grace)
+        {
+            Terminated.Enqueue(job.Number);
+            return Task.CompletedTask;
+        }
+
+        public void Exit(long number, int code, DateTimeOffset? at = null) => events.Exited(new JobExit(number, code, at ?? DateTimeOffset.UtcNow));
+    }
+}

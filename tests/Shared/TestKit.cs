@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Meeshkan.V1;
+
+namespace Meeshkan.Testing;
+
+/// <summary>Waiting in tests: polls until a condition holds, and fails loudly, naming what it waited for, when it does not.</summary>
+public static class Wait
+{
+    public static void For(Func<bool> condition, string what, double seconds = 10)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(seconds))
+            {
+                throw new TimeoutException($"waited {seconds} s for {what}, in vain");
+            }
+            Thread.Sleep(20);
+        }
+    }
+
+    public static async Task ForAsync(Func<bool> condition, string what, double seconds = 10)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(seconds))
+            {
+                throw new TimeoutException($"waited {seconds} s for {what}, in vain");
+            }
+            await Task.Delay(20);
+        }
+    }
+}
+
+/// <summary>Processes as the kernel sees them.</summary>
+public static class Processes
+{
+    /// <summary>True while the process runs (a zombie, exited but not reaped, does not count).</summary>
+    public static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return pid > 0 && stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>ScalarBatch messages as a client builds them.</summary>
+public static class ScalarBatches
+{
+    /// <summary>A batch of points (name, value), names listed once, steps left to the agent.</summary>
+    public static ScalarBatch Of(string jobId, params (string Name, double Value)[] points)
+    {
+        var batch = new ScalarBatch { JobId = jobId };
+        foreach (var (name, value) in points)
+        {
+            var index = batch.Names.IndexOf(name);
+            if (index < 0)
+            {
+                batch.Names.Add(name);
+                index = batch.Names.Count - 1;
+            }
+            batch.NameIndex.Add((uint)index);
+            batch.Values.Add(value);
+        }
+        return batch;
+    }
+}
