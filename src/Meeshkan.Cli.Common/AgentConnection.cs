@@ -78,7 +78,13 @@ internal sealed class AgentConnection : IDisposable
         }
         catch (RpcException e)
         {
-            return Fail(e.Status.Detail, e.StatusCode == StatusCode.NotFound ? ExitCodes.NotFound : ExitCodes.Error);
+            // OutOfRange: asked for more than the agent has (GPUs): a usage mistake, like a bad option.
+            return Fail(e.Status.Detail, e.StatusCode switch
+            {
+                StatusCode.NotFound => ExitCodes.NotFound,
+                StatusCode.OutOfRange => ExitCodes.Usage,
+                _ => ExitCodes.Error,
+            });
         }
         catch (UsageException e)
         {

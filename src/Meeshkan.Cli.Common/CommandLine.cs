@@ -9,11 +9,11 @@ internal static class CommandLine
     public static readonly string[] Commands =
     [
         "start", "stop", "status", "agent", "submit", "list", "logs", "cancel", "report", "notifications",
-        "clear", "clean", "setup", "sorry", "help", "remote",
+        "clear", "clean", "setup", "sorry", "help", "remote", "pause", "resume",
     ];
 
     // submit's own options that take a value.
-    private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python", "--cwd"];
+    private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python", "--cwd", "--gpus", "--gpu-ids", "--priority"];
 
     public static string[] Normalize(string[] args)
     {

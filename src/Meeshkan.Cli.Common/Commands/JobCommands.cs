@@ -14,7 +14,10 @@ internal sealed class JobCommands
         [Option('r', Description = "Seconds between progress notifications (default 3600)")] int? reportInterval,
         [Option(Description = "Python interpreter for .py scripts")] string? python,
         [Option(Description = "Working directory of the job (default: this folder; with --remote: the agent user's home)")] string? cwd,
-        [Argument(Description = "Script or command, then its arguments")] string[] command) =>
+        [Argument(Description = "Script or command, then its arguments")] string[] command,
+        [Option(Description = "GPUs the job needs, held by it alone: a whole number, or 1/2, 1/4 to share one GPU")] string? gpus = null,
+        [Option("gpu-ids", Description = "The GPUs it may use, like 0,2 (alone: exactly those)")] string? gpuIds = null,
+        [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null) =>
         AgentConnection.RunAsync(async connection =>
         {
             if (reportInterval is <= 0)
@@ -28,6 +31,7 @@ internal sealed class JobCommands
                 WorkingDirectory = Environment.CurrentDirectory,
                 Python = python ?? "",
             };
+            SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
             request.Command.AddRange(command);
             if (connection.Remote is not null)
             {

@@ -33,7 +33,11 @@ internal sealed class SetupCommands
         [Option("telegram-chat", Description = "Telegram chat id that gets notifications and may send commands (repeat, or separate with commas)")] string[]? telegramChat = null,
         [Option("telegram-api", Description = "Bot API base address (default https://api.telegram.org)")] string? telegramApi = null,
         [Option("no-telegram", Description = "Remove the Telegram bot")] bool noTelegram = false,
-        [Option("test", Description = "Send a test notification to each configured channel and report which worked")] bool test = false)
+        [Option("test", Description = "Send a test notification to each configured channel and report which worked")] bool test = false,
+        [Option("slots", Description = "How many jobs run at once (default 1); a running agent applies it at once")] string? slots = null,
+        [Option("gpus", Description = "GPUs to hand out: auto (default: all nvidia-smi shows), none, or indexes in order of preference like 0,1,3")] string? gpus = null,
+        [Option("gpu-busy-memory", Description = "MiB of used memory above which a GPU no job holds counts as busy with another program (default 500)")] string? gpuBusyMemory = null,
+        [Option("reserve-after", Description = "Seconds a job may wait before it goes first and its GPUs are kept for it (default 600)")] string? reserveAfter = null)
     {
         var home = MeeshkanHome.FromEnvironment();
         AgentConfig config;
@@ -48,7 +52,8 @@ internal sealed class SetupCommands
         var changes = new SetupChanges(python, slackWebhook, noSlack, discordWebhook, noDiscord, webhookUrl, webhookSecret, noWebhook,
             smtpHost, smtpPort, smtpUser, smtpPassword, smtpSecurity, emailFrom, emailTo, noEmail);
         var telegram = new TelegramSetup(telegramToken, telegramChat, telegramApi, noTelegram);
-        var anyFlag = changes.Any || telegram.Any;
+        var queue = new QueueSetup(slots, gpus, gpuBusyMemory, reserveAfter);
+        var anyFlag = changes.Any || telegram.Any || queue.Any;
         try
         {
             if (!anyFlag && !test && !Console.IsInputRedirected)
@@ -59,6 +64,7 @@ internal sealed class SetupCommands
             {
                 changes.ApplyTo(config);
                 telegram.ApplyTo(config);
+                queue.ApplyTo(config);
             }
         }
         catch (ArgumentException e)
@@ -72,6 +78,11 @@ internal sealed class SetupCommands
             Console.WriteLine($"Configuration written to {home.ConfigPath} (readable by you only).");
             Console.WriteLine($"Notification channels: {SetupPrompts.Describe(config.Notifications)}.");
             Console.WriteLine("A running agent picks up channel changes with its next notification; the Python setting applies after `meeshkan stop` and `meeshkan start`.");
+            if (queue.Any)
+            {
+                Console.WriteLine($"Queue: {QueueSetup.Describe(config)}.");
+                await QueueCommands.ReloadRunningAgentAsync(home);
+            }
         }
         return test ? await NotificationTest.RunAsync(config.Notifications) : 0;
     }
