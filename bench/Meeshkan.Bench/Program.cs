@@ -4,6 +4,13 @@
 using Meeshkan.Bench;
 using static Meeshkan.Bench.Programs;
 
+if (args.Contains("--parallel"))
+{
+    // bench/parallel.sh: several jobs at once (issue 15), docs/benchmarks-parallel.md.
+    var at = Array.IndexOf(args, "--meeshkan");
+    return ParallelBench.Run(Path.GetFullPath(args[at + 1]), Path.GetFullPath(args[Array.IndexOf(args, "--work") + 1]),
+        Path.GetFullPath(args[Array.IndexOf(args, "--out") + 1]), args.Contains("--quick") ? 100 : 500);
+}
 var options = Options.Parse(args);
 var report = new Report(options);
 var tsp = new TaskSpooler(Path.Combine(options.Work, "tsp"));

@@ -37,6 +37,25 @@ internal sealed class TaskSpooler(string folder)
         return clock.Elapsed.TotalMilliseconds;
     }
 
+    /// <summary>`tsp -S slots`, then `tsp true` <paramref name="count"/> times, then waits until every job ended: wall ms.</summary>
+    public double DispatchParallel(int count, int slots)
+    {
+        Reset();
+        Programs.Run("tsp", ["-S", slots.ToString(System.Globalization.CultureInfo.InvariantCulture)], _env);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            Programs.Run("tsp", ["true"], _env);
+        }
+        // -w with no id waits for the last job; with several slots others may still run: wait for the queue to empty.
+        while (Programs.Run("tsp", ["-l"], _env).Output.Contains("running", StringComparison.Ordinal)
+               || Programs.Run("tsp", ["-l"], _env).Output.Contains("queued", StringComparison.Ordinal))
+        {
+            Thread.Sleep(5);
+        }
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
     /// <summary>One `tsp -l`: ms.</summary>
     public double List() => Programs.Time("tsp", ["-l"], _env);
 }

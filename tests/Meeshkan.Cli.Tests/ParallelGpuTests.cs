@@ -81,9 +81,11 @@ public sealed class ParallelGpuTests
     public void A_job_gets_its_gpus_in_cuda_visible_devices_and_shares_pack_on_one_gpu()
     {
         var recorder = Recorder();
+        _sandbox.Ok("pause");
         var whole = _sandbox.Submit("--gpus", "2", recorder, Out("whole"), "1");
         var half1 = _sandbox.Submit("--gpus", "1/2", recorder, Out("h1"), "1");
         var half2 = _sandbox.Submit("--gpus", "0.5", recorder, Out("h2"), "1");
+        _sandbox.Ok("resume");
         WaitAllEnded([whole, half1, half2]);
         var w = Read(Out("whole"));
         Assert.That(w.Cuda, Is.EqualTo("0,1"));
@@ -113,15 +115,16 @@ public sealed class ParallelGpuTests
     [Test]
     public void A_job_waiting_for_gpus_says_so_and_starts_when_the_holder_ends()
     {
-        var holder = _sandbox.Submit("--gpus", "4", "sleep", "3");
+        var holder = _sandbox.Submit("--gpus", "4", "sleep", "60");
         _sandbox.WaitForState(holder, TimeSpan.FromSeconds(30), "RUNNING");
         var waiting = _sandbox.Submit("--gpus", "2", "true");
         var free = _sandbox.Submit("true");
         _sandbox.WaitForEnd(free);
         Assert.That(ListedJson(waiting).GetProperty("waitingReason").GetString(), Is.EqualTo("waiting for 2 GPUs"));
         Assert.That(_sandbox.Ok("list"), Does.Contain("waiting for 2 GPUs"));
+        _sandbox.Ok("cancel", "-y", holder.ToString(CultureInfo.InvariantCulture));
         Assert.That(_sandbox.WaitForEnd(waiting).State, Is.EqualTo("FINISHED"));
-        Assert.That(_sandbox.Job(waiting)!.StartedAt, Is.GreaterThanOrEqualTo(_sandbox.Job(holder)!.FinishedAt));
+        Assert.That(_sandbox.Job(waiting)!.StartedAt, Is.GreaterThanOrEqualTo(_sandbox.Job(holder)!.FinishedAt!.Value));
     }
 
     [Test]
@@ -197,12 +200,14 @@ public sealed class ParallelGpuTests
     public void After_kill_9_running_jobs_keep_their_gpus_and_slots_and_the_waiting_start_in_order()
     {
         var recorder = Recorder();
-        var running = new[] { "r0", "r1", "r2" }.Select(n => _sandbox.Submit("--gpus", "1", recorder, Out(n), "4")).ToList();
+        _sandbox.Ok("pause");
+        var running = new[] { "r0", "r1", "r2" }.Select(n => _sandbox.Submit("--gpus", "1", recorder, Out(n), "15")).ToList();
+        var waiting = Enumerable.Range(0, 10).Select(i => _sandbox.Submit("--gpus", "2", recorder, Out($"w{i}"), "0.2")).ToList();
+        _sandbox.Ok("resume");
         foreach (var job in running)
         {
             _sandbox.WaitForState(job, TimeSpan.FromSeconds(30), "RUNNING");
         }
-        var waiting = Enumerable.Range(0, 10).Select(i => _sandbox.Submit("--gpus", "2", recorder, Out($"w{i}"), "0.2")).ToList();
         var before = running.Select(ListedJson).Select(j => j.GetProperty("gpus")[0].GetInt32()).ToList();
         Process.GetProcessById(_sandbox.AgentPid!.Value).Kill();
         Thread.Sleep(300);
@@ -227,15 +232,27 @@ public sealed class ParallelGpuTests
         var recorder = Recorder();
         string[] amounts = ["0", "1/4", "1/2", "1", "2", "4"];
         var jobs = new List<(long Number, string Amount, int Priority, string File)>();
-        _sandbox.Ok("pause");
+        var wire = new Dictionary<string, double> { ["0"] = 0, ["1/4"] = 0.25, ["1/2"] = 0.5, ["1"] = 1, ["2"] = 2, ["4"] = 4 };
+        var planned = new List<(string Amount, int Priority, string File)>();
+        // One SubmitJobs call (as the SDKs do): 200 CLI processes would take minutes on a loaded 2-core machine.
+        var batch = new V1.SubmitJobsRequest();
         for (var i = 0; i < 200; i++)
         {
             var amount = amounts[random.Next(amounts.Length)];
             var priority = random.Next(-2, 3);
             var file = Out($"rand{i}");
             var seconds = (random.Next(301) / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
-            jobs.Add((_sandbox.Submit("--gpus", amount, "--priority", priority.ToString(CultureInfo.InvariantCulture), recorder, file, seconds),
-                amount, priority, file));
+            var request = new V1.SubmitJobRequest { WorkingDirectory = _sandbox.WorkDir, Gpus = wire[amount], Priority = priority };
+            request.Command.AddRange([recorder, file, seconds]);
+            request.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH")!;
+            batch.Jobs.Add(request);
+            planned.Add((amount, priority, file));
+        }
+        _sandbox.Ok("pause");
+        using (var channel = AgentChannel.ForSocket(_sandbox.SocketPath))
+        {
+            var reply = new V1.JobService.JobServiceClient(channel).SubmitJobs(batch);
+            jobs.AddRange(reply.Jobs.Select((j, i) => (j.Number, planned[i].Amount, planned[i].Priority, planned[i].File)));
         }
         _sandbox.Ok("resume");
         WaitAllEnded(jobs.Select(j => j.Number), 300);

@@ -15,6 +15,9 @@ public sealed class NotFoundException(string message) : JobException(message);
 /// <summary>Not possible in the job's current state (FAILED_PRECONDITION).</summary>
 public sealed class NotAllowedException(string message) : JobException(message);
 
+/// <summary>It asks for more than this agent has, such as more GPUs than it hands out (OUT_OF_RANGE).</summary>
+public sealed class BeyondMachineException(string message) : JobException(message);
+
 /// <summary>A limit is reached (RESOURCE_EXHAUSTED).</summary>
 public sealed class LimitReachedException(string message) : JobException(message);
 

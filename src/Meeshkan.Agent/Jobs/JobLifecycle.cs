@@ -103,13 +103,20 @@ public sealed partial class JobLifecycle(
     /// <summary>The oldest queued jobs, with their environment.</summary>
     public IReadOnlyList<JobRecord> Queued(int limit) => store.Queued(limit);
 
+    /// <summary>What the scheduling policy needs of each queued job numbered above <paramref name="after"/>.</summary>
+    public IReadOnlyList<(long Number, int Priority, int GpuQuarters, IReadOnlyList<int>? GpuIds, DateTimeOffset CreatedAt)> Waiting(long after) =>
+        store.Waiting(after);
+
+    /// <summary>A queued job with its environment, to start it; null when it left the queue.</summary>
+    public JobRecord? QueuedJob(long number) => store.QueuedWithEnvironment(number);
+
     /// <summary>Jobs an earlier agent started that have not ended.</summary>
     public IReadOnlyList<JobRecord> JobsToReattach() => store.List([JobState.Running]).Where(j => !j.External).ToList();
 
     /// <summary>QUEUED → RUNNING once its executor started it; null when it was canceled meanwhile.</summary>
-    public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start)
+    public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start, IReadOnlyList<int>? gpus = null, int? slot = null)
     {
-        if (store.MarkRunning(job.Number, executor, start.Reference, start.Pid) is not { } started)
+        if (store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot) is not { } started)
         {
             return null;
         }

@@ -22,7 +22,10 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobLifecycle>();
         services.AddSingleton<RunLoopInbox>();
         services.AddSingleton<IExecutorEvents>(sp => sp.GetRequiredService<RunLoopInbox>());
-        services.AddSingleton<SchedulerOptions>();
+        services.AddSingleton<QueueState>();
+        services.AddSingleton<QueueControl>();
+        services.AddSingleton<Gpus.GpuWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Gpus.GpuWatcher>());
         services.AddSingleton<IJobExecutor, LocalExecutor>();
         services.AddSingleton<JobScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());

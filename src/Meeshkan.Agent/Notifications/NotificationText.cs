@@ -27,6 +27,14 @@ public static class NotificationText
         };
     }
 
+    /// <summary>" on GPUs 0,1" for a job that holds GPUs.</summary>
+    private static string OnGpus(Store.JobRecord? job) => job?.Gpus switch
+    {
+        [var one] => $" on GPU {one}",
+        { Count: > 1 } gpus => $" on GPUs {string.Join(',', gpus)}",
+        _ => "",
+    };
+
     /// <summary>One line: what happened, for the history, Slack's fallback text and the email subject.</summary>
     public static string Summary(Notification n)
     {
@@ -34,7 +42,7 @@ public static class NotificationText
         switch (n.Event)
         {
             case NotificationEvent.JobStarted:
-                return $"started on {n.Host}: {Command(job)}";
+                return $"started on {n.Host}{OnGpus(job)}: {Command(job)}";
             case NotificationEvent.JobFinished:
                 return $"finished in {Duration(job)}, exit status 0";
             case NotificationEvent.JobFailed:
@@ -66,6 +74,10 @@ public static class NotificationText
             case NotificationEvent.JobStarted:
                 fields.Add(("Command", Command(job)));
                 fields.Add(("Directory", job.WorkingDirectory));
+                if (job.Gpus is { Count: > 0 } gpus)
+                {
+                    fields.Add(("GPUs", string.Join(',', gpus)));
+                }
                 break;
             case NotificationEvent.JobFinished or NotificationEvent.JobFailed or NotificationEvent.JobCanceled:
                 fields.Add(("Duration", Duration(job)));

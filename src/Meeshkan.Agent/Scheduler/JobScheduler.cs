@@ -1,4 +1,5 @@
 using Meeshkan.Agent.Executors;
+using Meeshkan.Agent.Gpus;
 using Meeshkan.Agent.Jobs;
 using Meeshkan.Agent.Store;
 using Microsoft.Extensions.Hosting;
@@ -6,20 +7,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Meeshkan.Agent.Scheduler;
 
-/// <summary>How many jobs run at once. One by default; the parallel-jobs work turns it up.</summary>
-public sealed class SchedulerOptions
-{
-    public int Slots { get; init; } = 1;
-}
-
 /// <summary>
-/// The run loop: starts what <see cref="SchedulingPolicy"/> picks while slots are free, on the executor that runs
-/// the job, and records each end it hears of through <see cref="RunLoopInbox"/>. It holds the map of running jobs;
-/// every state change goes through <see cref="JobLifecycle"/>. On start it re-attaches to the jobs an earlier agent
-/// left running (they take their slots).
+/// The run loop: starts what <see cref="Admission"/> picks while slots are free (and the queue is not paused), on
+/// the executor that runs the job, with the GPUs and slot it picked, and records each end it hears of through
+/// <see cref="RunLoopInbox"/>. It holds the map of running jobs; every state change goes through
+/// <see cref="JobLifecycle"/>. On start it re-attaches to the jobs an earlier agent left running (they keep their
+/// slots and GPUs, as recorded).
 /// </summary>
 public sealed partial class JobScheduler(
-    JobLifecycle lifecycle, RunLoopInbox inbox, IEnumerable<IJobExecutor> executors, SchedulerOptions options, ILogger<JobScheduler> logger)
+    JobLifecycle lifecycle, RunLoopInbox inbox, IEnumerable<IJobExecutor> executors, QueueState queue, GpuWatcher gpuWatcher,
+    ILogger<JobScheduler> logger)
     : BackgroundService
 {
     private sealed class Running(JobRecord job, IJobExecutor executor)
@@ -35,14 +32,13 @@ public sealed partial class JobScheduler(
     // Jobs that ended, recorded after the next job has started: the next starts as soon as a slot frees, without
     // waiting on the database (bench/notes.md).
     private readonly List<(Running Job, JobExit Exit)> _ended = [];
-    // The oldest queued jobs, read while jobs run so that the next starts without a query; null when unknown.
-    private List<JobRecord>? _queue;
-
-    private int QueueWindow => Math.Max(options.Slots, 1);
+    // The highest job number read into the waiting queue: new jobs are read from there on.
+    private long _lastQueued;
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         await Task.Yield();
+        gpuWatcher.Reload();
         foreach (var job in lifecycle.JobsToReattach())
         {
             if (ExecutorOf(job) is not { } executor)
@@ -54,16 +50,17 @@ public sealed partial class JobScheduler(
             Log.Reattaching(logger, job.Number, executor.Name, job.ExecutorReference ?? "");
             executor.Reattach(job, stopping);
             _running[job.Number] = new Running(job, executor);
+            lock (queue.Gate)
+            {
+                queue.Restore(job);
+            }
         }
+        ReadQueued(all: true);
         var reader = inbox.Reader;
         while (!stopping.IsCancellationRequested)
         {
             await StartWhatFitsAsync(stopping).ConfigureAwait(false);
             RecordEnded();
-            if (_queue is null && _running.Count >= options.Slots)
-            {
-                _queue = [.. lifecycle.Queued(QueueWindow)];
-            }
             if (!reader.TryRead(out var signal))
             {
                 try
@@ -86,16 +83,20 @@ public sealed partial class JobScheduler(
         switch (signal)
         {
             case RunLoopInbox.QueueChanged changed:
-                // New jobs go to the end: a full window stays right unless a queued job left.
-                if (changed.Reordered || _queue?.Count < QueueWindow)
-                {
-                    _queue = null;
-                }
+                ReadQueued(all: changed.Reordered);
+                break;
+            case RunLoopInbox.ResourcesChangedSignal:
                 break;
             case RunLoopInbox.Ended ended:
                 if (_running.Remove(ended.Exit.Number, out var running))
                 {
                     _ended.Add((running, ended.Exit));
+                    // Its slot and GPUs go to the next job now; the GPUs' memory is read again meanwhile.
+                    lock (queue.Gate)
+                    {
+                        queue.Release(ended.Exit.Number);
+                    }
+                    gpuWatcher.ReadSoon();
                 }
                 break;
             case RunLoopInbox.ExecutorStateChanged changed:
@@ -114,30 +115,76 @@ public sealed partial class JobScheduler(
         }
     }
 
-    private async Task StartWhatFitsAsync(CancellationToken stopping)
+    /// <summary>Reads queued jobs into the waiting queue: the new ones, or all again when some left it (canceled).</summary>
+    private void ReadQueued(bool all)
     {
-        while (_running.Count < options.Slots && !stopping.IsCancellationRequested)
+        var jobs = lifecycle.Waiting(all ? 0 : _lastQueued);
+        lock (queue.Gate)
         {
-            _queue ??= [.. lifecycle.Queued(QueueWindow)];
-            if (SchedulingPolicy.PickNext(_queue, new FreeResources(options.Slots - _running.Count)) is not { } next)
+            if (all)
             {
-                return;
+                foreach (var number in queue.Waiting.ByAge.Select(j => j.Number).ToList())
+                {
+                    queue.Waiting.Remove(number);
+                }
             }
-            _queue.Remove(next);
-            if (_queue.Count == 0)
+            foreach (var (number, priority, quarters, ids, createdAt) in jobs)
             {
-                _queue = null;
+                if (!_running.ContainsKey(number))
+                {
+                    queue.AddWaiting(number, priority, quarters, ids, createdAt);
+                }
+                _lastQueued = Math.Max(_lastQueued, number);
             }
-            await StartAsync(next, stopping).ConfigureAwait(false);
         }
     }
 
-    private async Task StartAsync(JobRecord job, CancellationToken stopping)
+    private async Task StartWhatFitsAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Admitted? next;
+            int slot = 0, slots;
+            lock (queue.Gate)
+            {
+                next = queue.Paused ? null : Admission.Next(queue.Waiting, queue.FreeSlots, queue.Gpus, queue.Now, queue.ReserveAfter);
+                if (next is { } n)
+                {
+                    slot = queue.Take(n.Job, n.Gpus);
+                }
+                slots = queue.Slots;
+            }
+            if (next is not { } admitted)
+            {
+                return;
+            }
+            if (lifecycle.QueuedJob(admitted.Job.Number) is not { } job)
+            {
+                // Canceled since it was read.
+                lock (queue.Gate)
+                {
+                    queue.Release(admitted.Job.Number);
+                }
+                continue;
+            }
+            job = job with { Environment = GpuEnvironment.For(job.Environment, admitted.Job.Gpus, admitted.Gpus, slot, slots) };
+            if (!await StartAsync(job, admitted.Gpus, slot, stopping).ConfigureAwait(false))
+            {
+                lock (queue.Gate)
+                {
+                    queue.Release(job.Number);
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts the job on its executor; false when it did not start (failed, or canceled meanwhile).</summary>
+    private async Task<bool> StartAsync(JobRecord job, int[] gpus, int slot, CancellationToken stopping)
     {
         if (ExecutorOf(job) is not { } executor)
         {
             lifecycle.FailToStart(job, $"its executor '{job.Executor}' is not set up in this agent");
-            return;
+            return false;
         }
         ExecutorStart start;
         try
@@ -147,15 +194,16 @@ public sealed partial class JobScheduler(
         catch (ExecutorStartException e)
         {
             lifecycle.FailToStart(job, e.Message);
-            return;
+            return false;
         }
-        if (lifecycle.MarkStarted(job, executor.Name, start) is not { } started)
+        if (lifecycle.MarkStarted(job, executor.Name, start, gpus, slot) is not { } started)
         {
             // Canceled between being picked and being started.
             _ = executor.TerminateAsync(job with { ExecutorReference = start.Reference }, TimeSpan.FromSeconds(1));
-            return;
+            return false;
         }
         _running[job.Number] = new Running(started, executor);
+        return true;
     }
 
     private void RecordEnded()

@@ -19,6 +19,9 @@ public sealed class RunLoopInbox : IExecutorEvents
 
     internal sealed record ExecutorStateChanged(long Number, string State) : Signal;
 
+    /// <summary>Slots, GPUs or pause changed (QueueState): what fits may have changed.</summary>
+    internal sealed record ResourcesChangedSignal : Signal;
+
     internal sealed record CancelRunning(long Number, TimeSpan Grace, TaskCompletionSource<bool> Done) : Signal;
 
     private readonly Channel<Signal> _signals = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
@@ -30,6 +33,9 @@ public sealed class RunLoopInbox : IExecutorEvents
 
     /// <summary>A queued job left the queue without running.</summary>
     public void JobDequeued() => _signals.Writer.TryWrite(new QueueChanged(true));
+
+    /// <summary>Slots, GPUs or pause changed: the loop looks again at what can start.</summary>
+    public void ResourcesChanged() => _signals.Writer.TryWrite(new ResourcesChangedSignal());
 
     /// <summary>Asks the loop to stop a running job; true once its end is recorded, false when it does not run here.</summary>
     public Task<bool> CancelRunningAsync(long number, TimeSpan grace)

@@ -16,6 +16,7 @@ public sealed class DomainErrorInterceptor : Interceptor
         NotFoundException => StatusCode.NotFound,
         NotAllowedException => StatusCode.FailedPrecondition,
         LimitReachedException => StatusCode.ResourceExhausted,
+        BeyondMachineException => StatusCode.OutOfRange,
         NotAvailableException => StatusCode.Unimplemented,
         _ => StatusCode.Internal,
     };

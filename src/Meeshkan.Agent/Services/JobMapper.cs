@@ -57,6 +57,13 @@ public static class JobMapper
             proto.HasExitCode = true;
             proto.ExitCode = code;
         }
+        proto.Priority = job.Priority;
+        proto.GpusRequested = job.GpuQuarters / 4.0;
+        if (job.GpuIds is { } ids)
+        {
+            proto.GpuIdsRequested.AddRange(ids);
+        }
+        AddResources(proto, job);
         return proto;
     }
 
@@ -73,6 +80,20 @@ public static class JobMapper
         {
             proto.FinishedAt = Timestamp.FromDateTimeOffset(finished);
         }
+        AddResources(proto, job);
         return proto;
+    }
+
+    /// <summary>The GPUs and slot a job holds (running) or held.</summary>
+    private static void AddResources(V1.Job proto, JobRecord job)
+    {
+        if (job.Gpus is { } gpus)
+        {
+            proto.Gpus.AddRange(gpus);
+        }
+        if (job.Slot is { } slot && job.State == JobState.Running)
+        {
+            proto.Slot = slot;
+        }
     }
 }

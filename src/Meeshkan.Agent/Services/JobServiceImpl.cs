@@ -11,8 +11,8 @@ namespace Meeshkan.Agent.Services;
 
 /// <summary>The JobService: thin glue between the wire and the application layer (Jobs/) and the log streamer.</summary>
 public sealed class JobServiceImpl(
-    AgentOptions options, AgentConfig config, JobLifecycle lifecycle, JobQueries queries, LogStreamer logs, PythonCheck pythonCheck,
-    AgentClock clock, IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
+    AgentOptions options, AgentConfig config, JobLifecycle lifecycle, JobQueries queries, QueueControl queue, LogStreamer logs,
+    PythonCheck pythonCheck, AgentClock clock, IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
     : JobService.JobServiceBase
 {
     public const int DefaultReportIntervalSeconds = 3600;
@@ -50,8 +50,14 @@ public sealed class JobServiceImpl(
     private (JobStore.NewJob Job, ResolvedCommand Resolved) Prepare(SubmitJobRequest request)
     {
         var interval = ReportInterval(request.ReportIntervalSeconds);
+        var gpus = queue.Check(request.Gpus, request.GpuIds);
         var resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
-        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval), resolved);
+        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval)
+        {
+            Priority = request.Priority,
+            GpuQuarters = gpus.Amount.Quarters,
+            GpuIds = gpus.Ids,
+        }, resolved);
     }
 
     public override Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
@@ -67,6 +73,7 @@ public sealed class JobServiceImpl(
         foreach (var job in queries.List(states, request.Limit))
         {
             var proto = basic ? job.ToBasicProto() : job.ToProto();
+            proto.WaitingReason = queue.WhyWaiting(job) ?? "";
             if (latest.TryGetValue(job.Number, out var last))
             {
                 proto.LastNotification = basic ? new NotificationRecord { Status = last.Status } : last;
@@ -140,11 +147,28 @@ public sealed class JobServiceImpl(
         return Task.FromResult(response);
     }
 
+    public override Task<AgentStatus> SetQueuePaused(SetQueuePausedRequest request, ServerCallContext context)
+    {
+        queue.SetPaused(request.Paused);
+        return GetStatus(new GetStatusRequest(), context);
+    }
+
+    public override Task<AgentStatus> ReloadSettings(ReloadSettingsRequest request, ServerCallContext context)
+    {
+        queue.Reload();
+        return GetStatus(new GetStatusRequest(), context);
+    }
+
     public override Task<AgentStatus> GetStatus(GetStatusRequest request, ServerCallContext context)
     {
         var counts = queries.CountByState();
-        return Task.FromResult(new AgentStatus
+        var now = queue.Snapshot();
+        var status = new AgentStatus
         {
+            Slots = now.Slots,
+            Paused = now.Paused,
+            GpuBusyMemoryMib = (int)now.BusyMemoryMib,
+            ReserveAfterSeconds = (int)now.ReserveAfter.TotalSeconds,
             Version = AgentOptions.Version,
             StartedAt = Timestamp.FromDateTimeOffset(clock.StartedAt),
             SocketPath = options.Home.SocketPath,
@@ -156,7 +180,18 @@ public sealed class JobServiceImpl(
             Finished = counts.GetValueOrDefault(JobState.Finished),
             Failed = counts.GetValueOrDefault(JobState.Failed),
             Canceled = counts.GetValueOrDefault(JobState.Canceled),
-        });
+        };
+        foreach (var (gpu, busy, holders) in now.Gpus)
+        {
+            var row = new GpuStatus
+            {
+                Index = gpu.Index, Uuid = gpu.Uuid, Name = gpu.Name, MemoryTotalMib = gpu.MemoryTotalMib, MemoryUsedMib = gpu.MemoryUsedMib,
+                BusyOutside = busy,
+            };
+            row.Holders.AddRange(holders.OrderBy(h => h.Key).Select(h => new GpuHolder { JobNumber = h.Key, Share = h.Value / 4.0 }));
+            status.Gpus.Add(row);
+        }
+        return Task.FromResult(status);
     }
 
     public override async Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)

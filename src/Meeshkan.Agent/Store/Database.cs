@@ -321,5 +321,13 @@ public sealed class Database
         CREATE INDEX conditions_by_job ON conditions (job_number);
         CREATE INDEX condition_events_by_condition ON condition_events (condition_id);
         """,
+        // 4: what a job asks of the queue (priority, GPUs as quarters, GPU ids) and what it got (GPUs, slot).
+        """
+        ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN gpu_quarters INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN gpu_ids TEXT;
+        ALTER TABLE jobs ADD COLUMN gpus TEXT;
+        ALTER TABLE jobs ADD COLUMN slot INTEGER;
+        """,
     ];
 }

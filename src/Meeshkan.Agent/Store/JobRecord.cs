@@ -29,6 +29,21 @@ public sealed record JobRecord
     /// <summary>The executor's latest word on it while it has not ended (Slurm: "PENDING (Resources)").</summary>
     public string? ExecutorState { get; init; }
 
+    /// <summary>Higher starts first (submit --priority).</summary>
+    public int Priority { get; init; }
+
+    /// <summary>GPUs asked for, in quarters of a GPU (submit --gpus: 1/4 is 1, one GPU is 4).</summary>
+    public int GpuQuarters { get; init; }
+
+    /// <summary>The GPUs it may use (submit --gpu-ids), in order of preference; null: any.</summary>
+    public IReadOnlyList<int>? GpuIds { get; init; }
+
+    /// <summary>The GPUs it holds (running) or held (ended).</summary>
+    public IReadOnlyList<int>? Gpus { get; init; }
+
+    /// <summary>Its MEESHKAN_SLOT while it runs.</summary>
+    public int? Slot { get; init; }
+
     public bool IsEnded => JobTransitions.IsEnd(State);
 
     /// <summary>Its output folder's files.</summary>

@@ -13,17 +13,24 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     private const string Columns =
         "number, id, name, state, command, working_directory, environment, report_interval, created_at, started_at, " +
-        "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state";
+        "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
+        "priority, gpu_quarters, gpu_ids, gpus, slot";
 
     // The submitter's environment (often kilobytes of JSON) is read only by the launcher, through NextQueued: every
     // other query returns Environment = null, so that `list` over 10,000 jobs does not parse 10,000 environments.
     private const string ColumnsWithoutEnvironment =
         "number, id, name, state, command, working_directory, NULL, report_interval, created_at, started_at, " +
-        "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state";
+        "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
+        "priority, gpu_quarters, gpu_ids, gpus, slot";
 
     /// <summary>A job about to be queued; the store gives it its number and output folder.</summary>
     public sealed record NewJob(string Name, IReadOnlyList<string> Command, string WorkingDirectory,
-        IReadOnlyDictionary<string, string>? Environment, int ReportIntervalSeconds, bool External = false, int? Pid = null);
+        IReadOnlyDictionary<string, string>? Environment, int ReportIntervalSeconds, bool External = false, int? Pid = null)
+    {
+        public int Priority { get; init; }
+        public int GpuQuarters { get; init; }
+        public IReadOnlyList<int>? GpuIds { get; init; }
+    }
 
     /// <summary>Inserts jobs in one transaction, in order. <paramref name="outputFolder"/> maps a number to its folder.</summary>
     public IReadOnlyList<JobRecord> Insert(IReadOnlyList<NewJob> jobs, Func<long, string> outputFolder, JobState state = JobState.Queued)
@@ -38,9 +45,9 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText =
-            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory) " +
-            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '') RETURNING number";
-        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid");
+            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids) " +
+            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds) RETURNING number";
+        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds");
         using var setFolder = connection.CreateCommand();
         setFolder.Transaction = transaction;
         setFolder.CommandText = "UPDATE jobs SET output_directory = $dir WHERE number = $number";
@@ -62,6 +69,9 @@ public sealed class JobStore(Database database, TimeProvider time)
             p[8].Value = state == JobState.Running ? now.ToUnixTimeMilliseconds() : DBNull.Value;
             p[9].Value = job.External ? 1 : 0;
             p[10].Value = job.Pid is { } pid ? pid : DBNull.Value;
+            p[11].Value = job.Priority;
+            p[12].Value = job.GpuQuarters;
+            p[13].Value = (object?)Ints(job.GpuIds) ?? DBNull.Value;
             var number = (long)insert.ExecuteScalar()!;
             var folder = outputFolder(number);
             f[0].Value = folder;
@@ -75,6 +85,7 @@ public sealed class JobStore(Database database, TimeProvider time)
                 ReportIntervalSeconds = job.ReportIntervalSeconds, CreatedAt = FromMs(now.ToUnixTimeMilliseconds()),
                 StartedAt = state == JobState.Running ? FromMs(now.ToUnixTimeMilliseconds()) : null,
                 External = job.External, Pid = job.Pid, OutputDirectory = folder,
+                Priority = job.Priority, GpuQuarters = job.GpuQuarters, GpuIds = job.GpuIds,
             });
         }
         transaction.Commit();
@@ -95,6 +106,27 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM jobs WHERE state = {StateCode(JobState.Queued)} ORDER BY number LIMIT {limit}";
         return Read(command);
+    }
+
+    /// <summary>One queued job with its environment (to start it), or null when it is no longer queued.</summary>
+    public JobRecord? QueuedWithEnvironment(long number) =>
+        QueryOne($"WHERE number = $v AND state = {StateCode(JobState.Queued)}", number, Columns);
+
+    /// <summary>What the scheduling policy needs of every queued job numbered above <paramref name="after"/>, oldest first.</summary>
+    public IReadOnlyList<(long Number, int Priority, int GpuQuarters, IReadOnlyList<int>? GpuIds, DateTimeOffset CreatedAt)> Waiting(long after = 0)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT number, priority, gpu_quarters, gpu_ids, created_at FROM jobs WHERE state = {StateCode(JobState.Queued)} AND number > $after ORDER BY number";
+        command.Parameters.AddWithValue("$after", after);
+        using var reader = command.ExecuteReader();
+        var jobs = new List<(long, int, int, IReadOnlyList<int>?, DateTimeOffset)>();
+        while (reader.Read())
+        {
+            jobs.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : ParseInts(reader.GetString(3)),
+                FromMs(reader.GetInt64(4))));
+        }
+        return jobs;
     }
 
     /// <summary>Jobs, oldest first; only the given states when any; the latest <paramref name="limit"/> when positive.</summary>
@@ -157,7 +189,7 @@ public sealed class JobStore(Database database, TimeProvider time)
     }
 
     /// <summary>QUEUED → RUNNING with the executor's reference: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
-    public JobRecord? MarkRunning(long number, string executor, string reference, int? pid)
+    public JobRecord? MarkRunning(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null)
     {
         var now = time.GetUtcNow();
         using var connection = database.Open();
@@ -165,12 +197,14 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref " +
+            $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot " +
             $"WHERE number = $number AND state IN ({Codes(JobTransitions.From(JobState.Running))}) RETURNING {ColumnsWithoutEnvironment}";
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
         command.Parameters.AddWithValue("$executor", executor);
         command.Parameters.AddWithValue("$ref", reference);
+        command.Parameters.AddWithValue("$gpus", (object?)Ints(gpus) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$slot", slot is { } s ? s : DBNull.Value);
         command.Parameters.AddWithValue("$number", number);
         if (Read(command) is not [var job])
         {
@@ -286,6 +320,11 @@ public sealed class JobStore(Database database, TimeProvider time)
                 Executor = reader.IsDBNull(16) ? null : reader.GetString(16),
                 ExecutorReference = reader.IsDBNull(17) ? null : reader.GetString(17),
                 ExecutorState = reader.IsDBNull(18) ? null : reader.GetString(18),
+                Priority = reader.GetInt32(19),
+                GpuQuarters = reader.GetInt32(20),
+                GpuIds = reader.IsDBNull(21) ? null : ParseInts(reader.GetString(21)),
+                Gpus = reader.IsDBNull(22) ? null : ParseInts(reader.GetString(22)),
+                Slot = reader.IsDBNull(23) ? null : reader.GetInt32(23),
             });
         }
         return jobs;
@@ -315,6 +354,13 @@ public sealed class JobStore(Database database, TimeProvider time)
     };
 
     private static string Codes(IEnumerable<JobState> states) => string.Join(',', states.Select(StateCode));
+
+    // GPU index lists are stored as "0,2"; empty is an empty list.
+    private static string? Ints(IReadOnlyList<int>? values) =>
+        values is null ? null : string.Join(',', values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static int[] ParseInts(string text) => text.Length == 0 ? []
+        : text.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 

@@ -73,11 +73,17 @@ internal sealed class JobCommands
             Console.WriteLine("No jobs yet. Submit one with `meeshkan submit script.py`.");
             return 0;
         }
-        var table = new TextTable("#", "NAME", "STATUS", "STARTED", "DURATION", "NOTIFIED", "COMMAND");
+        var gpus = reply.Jobs.Any(j => j.Gpus.Count > 0 || j.WaitingReason.Length > 0);
+        var table = gpus
+            ? new TextTable("#", "NAME", "STATUS", "GPUS", "STARTED", "DURATION", "NOTIFIED", "COMMAND")
+            : new TextTable("#", "NAME", "STATUS", "STARTED", "DURATION", "NOTIFIED", "COMMAND");
         foreach (var job in reply.Jobs)
         {
-            table.Add(job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), Format.State(job.State),
-                Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command));
+            // A queued job's reason to wait goes with its status, as squeue's "PD (Resources)".
+            var state = job.WaitingReason.Length > 0 ? $"{Format.State(job.State)} ({job.WaitingReason})" : Format.State(job.State);
+            string[] row = [job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), state,
+                Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command)];
+            table.Add(gpus ? [.. row[..3], job.Gpus.Count == 0 ? "-" : string.Join(',', job.Gpus), .. row[3..]] : row);
         }
         table.Print();
         return 0;

@@ -112,7 +112,9 @@ internal sealed class AgentCommands
               data folder  {status.DataFolder}
               python       {status.Python}
               jobs         {status.Queued} queued, {status.Running} running, {status.Finished} finished, {status.Failed} failed, {status.Canceled} canceled
+              slots        {status.Slots} ({status.Running} running){(status.Paused ? ", queue paused: no new job starts until `meeshkan resume`" : "")}
             """);
+        GpuTable.Print(status);
         return 0;
     });
 

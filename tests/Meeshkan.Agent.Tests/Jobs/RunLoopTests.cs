@@ -54,7 +54,10 @@ public sealed class RunLoopTests
 
     private void StartLoop(int slots = 1)
     {
-        _scheduler = new JobScheduler(_lifecycle, _inbox, [_executor], new SchedulerOptions { Slots = slots }, NullLogger<JobScheduler>.Instance);
+        var options = new AgentOptions { Home = new MeeshkanHome(_folder) };
+        new AgentConfig { Slots = slots, Gpus = "none" }.Save(options.Home.ConfigPath);
+        var queue = new QueueState(options, TimeProvider.System);
+        _scheduler = new JobScheduler(_lifecycle, _inbox, [_executor], queue, new Meeshkan.Agent.Gpus.GpuWatcher(queue, _inbox, options), NullLogger<JobScheduler>.Instance);
         _scheduler.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Meeshkan.V1;
+
+namespace Meeshkan.Bench;
+
+/// <summary>
+/// Several jobs at once (issue 15), side by side with task-spooler in one run, medians of three rounds: 500 trivial
+/// jobs with 2 and 4 slots against `tsp -S 2` / `tsp -S 4`; how soon a job waiting for GPUs starts after the holder's
+/// exit; agent memory with 10,000 jobs waiting. Needs a fake or real nvidia-smi on PATH for the GPU figures.
+/// </summary>
+internal static class ParallelBench
+{
+    public static int Run(string meeshkan, string work, string outFile, int count)
+    {
+        var lines = new List<string>
+        {
+            "# Benchmarks: several jobs at once",
+            "",
+            $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, `{meeshkan}`; medians of three rounds, each system in turn.",
+            "",
+            "| measure | Meeshkan | baseline | ratio |",
+            "|---|---|---|---|",
+        };
+        var tsp = new TaskSpooler(Path.Combine(work, "tsp"));
+        foreach (var slots in new[] { 2, 4 })
+        {
+            var ours = new List<double>();
+            var theirs = new List<double>();
+            using var agent = new AgentUnderTest(meeshkan, Path.Combine(work, $"p{slots}"));
+            agent.Cli("setup", "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            agent.Start();
+            for (var round = 0; round < 3; round++)
+            {
+                Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {count} jobs, {slots} slots, round {round + 1}");
+                theirs.Add(count / (tsp.DispatchParallel(count, slots) / 1000));
+                var clock = Stopwatch.StartNew();
+                WaitAll(agent, agent.SubmitBatch(count), count);
+                ours.Add(count / clock.Elapsed.TotalSeconds);
+            }
+            agent.Stop();
+            lines.Add($"| {count} trivial jobs, {slots} slots (jobs/s, one SubmitJobs call) | {Median(ours):0} | {Median(theirs):0} (`tsp -S {slots}`, one `tsp true` each) | {Median(ours) / Median(theirs):0.00}x |");
+        }
+
+        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] GPU handoff, 50 pairs");
+        using (var gpuAgent = new AgentUnderTest(meeshkan, Path.Combine(work, "g")))
+        {
+            gpuAgent.Cli("setup", "--slots", "2");
+            gpuAgent.Start();
+            var handoff = new List<double>();
+            for (var i = 0; i < 50; i++)
+            {
+                var holder = Submit(gpuAgent, 4, "sleep", "0.1");
+                var waiter = Submit(gpuAgent, 4, "true");
+                WaitEnded(gpuAgent, waiter);
+                var a = gpuAgent.Jobs.GetJob(new GetJobRequest { Identifier = holder.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                var b = gpuAgent.Jobs.GetJob(new GetJobRequest { Identifier = waiter.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                handoff.Add((b.StartedAt.ToDateTime() - a.FinishedAt.ToDateTime()).TotalMilliseconds);
+            }
+            lines.Add($"| A job waiting for all 4 GPUs starts after the holder's exit (median of 50, ms) | {Median(handoff):0} | 20 (target) | |");
+            lines.Add($"| ... worst of 50 (ms) | {handoff.Max():0} | | |");
+
+            Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] memory, 10,000 jobs waiting");
+            gpuAgent.Cli("pause");
+            var idle = RssMb(gpuAgent.Pid);
+            for (var i = 0; i < 10; i++)
+            {
+                gpuAgent.SubmitBatch(1000);
+            }
+            Thread.Sleep(2000);
+            var waiting = RssMb(gpuAgent.Pid);
+            var clock = Stopwatch.StartNew();
+            var list = gpuAgent.Cli("status");
+            lines.Add($"| Agent RSS with 10,000 jobs waiting (MB) | {waiting:0} | {idle:0} (idle) | 80 MB target |");
+            gpuAgent.Stop();
+        }
+        lines.Add("");
+        lines.Add("The scheduling decision itself with 10,000 jobs waiting, none of which fits (the worst case), is measured by");
+        lines.Add("`AdmissionTests.Deciding_with_ten_thousand_jobs_waiting_takes_well_under_a_millisecond` (printed in its output).");
+        File.WriteAllLines(outFile, lines);
+        Console.WriteLine(string.Join('\n', lines));
+        return 0;
+    }
+
+    private static long Submit(AgentUnderTest agent, double gpus, params string[] command)
+    {
+        var request = new SubmitJobRequest { WorkingDirectory = "/tmp", Gpus = gpus };
+        request.Command.AddRange(command);
+        request.Environment.Add("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin");
+        return agent.Jobs.SubmitJob(request).Job.Number;
+    }
+
+    private static void WaitEnded(AgentUnderTest agent, long number)
+    {
+        while (true)
+        {
+            var job = agent.Jobs.GetJob(new GetJobRequest { Identifier = number.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            if (job.State is JobState.Finished or JobState.Failed or JobState.Canceled)
+            {
+                return;
+            }
+            Thread.Sleep(10);
+        }
+    }
+
+    /// <summary>With several slots jobs end out of order: wait until none of the batch is queued or running.</summary>
+    private static void WaitAll(AgentUnderTest agent, long last, int count)
+    {
+        while (true)
+        {
+            var open = agent.Jobs.ListJobs(new ListJobsRequest { View = JobView.Basic, States = { JobState.Queued, JobState.Running } }).Jobs.Count;
+            if (open == 0)
+            {
+                return;
+            }
+            Thread.Sleep(20);
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static double RssMb(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] is var kb ? double.Parse(kb) / 1024 : 0;
+}
