@@ -37,6 +37,39 @@ public sealed class SingleInstance : IDisposable
         return instance;
     }
 
+    /// <summary>
+    /// The pid of the agent that holds the lock of <paramref name="home"/>, for when its socket does not answer (someone
+    /// deleted it): the lock is held and the pid file names a live process. Null when no agent holds the lock.
+    /// </summary>
+    public static int? LockHolder(MeeshkanHome home)
+    {
+        var path = Path.Combine(home.Root, "agent.lock");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return null; // the lock was free: no agent
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+        try
+        {
+            return int.TryParse(File.ReadAllText(home.PidFile).Trim(), out var pid) && pid > 1 && Internal.Native.ProcessAlive(pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     private void RemoveStaleFiles()
     {
         if (!File.Exists(_home.SocketPath))

@@ -14,6 +14,9 @@ internal static partial class Native
     /// <summary>Sends <paramref name="signal"/> to every process in group <paramref name="processGroup"/>.</summary>
     public static bool SignalGroup(int processGroup, int signal) => processGroup > 1 && kill(-processGroup, signal) == 0;
 
+    /// <summary>Sends <paramref name="signal"/> to one process.</summary>
+    public static bool Signal(int pid, int signal) => pid > 1 && kill(pid, signal) == 0;
+
     /// <summary>True while any process of the group is alive (zombies included).</summary>
     public static bool GroupAlive(int processGroup) => processGroup > 1 && kill(-processGroup, 0) == 0;
 

@@ -23,6 +23,10 @@ internal sealed class AgentCommands
             return 0;
         }
         var home = connection.Home;
+        if (SingleInstance.LockHolder(home) is { } holder)
+        {
+            return AgentConnection.Fail($"the agent is running (pid {holder}) but its socket {home.SocketPath} is gone; run `meeshkan stop`, then `meeshkan start`", ExitCodes.Error);
+        }
         try
         {
             // Before the agent's log is opened in it: a folder someone else can write is refused here already.
@@ -69,6 +73,12 @@ internal sealed class AgentCommands
         {
             if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is not { } status)
             {
+                if (SingleInstance.LockHolder(connection.Home) is { } pid)
+                {
+                    // Its socket is gone (deleted): the lock and the pid file still name it; SIGTERM stops it as `stop` does.
+                    Meeshkan.Agent.Internal.Native.Signal(pid, Meeshkan.Agent.Internal.Native.SIGTERM);
+                    return await WaitForExitAsync(pid, $"Meeshkan agent stopped (pid {pid}; its socket {connection.Home.SocketPath} was gone).");
+                }
                 Console.WriteLine("The agent is not running.");
                 return 0;
             }
@@ -95,6 +105,11 @@ internal sealed class AgentCommands
     {
         if (await connection.TryStatusAsync(TimeSpan.FromSeconds(3)) is not { } status)
         {
+            if (SingleInstance.LockHolder(connection.Home) is { } pid)
+            {
+                Console.Error.WriteLine($"meeshkan: the agent is running (pid {pid}) but its socket {connection.Home.SocketPath} is gone; run `meeshkan stop`, then `meeshkan start`.");
+                return ExitCodes.Error;
+            }
             Console.WriteLine($"The agent is not running (data folder {connection.Home.Root}). Start it with `meeshkan start`.");
             return ExitCodes.AgentNotRunning;
         }
@@ -155,6 +170,22 @@ internal sealed class AgentCommands
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
             ? [process, Path.Combine(AppContext.BaseDirectory, "meeshkan.dll")]
             : [process];
+    }
+
+    /// <summary>Waits up to 15 s for <paramref name="pid"/> to exit, then says <paramref name="stopped"/>.</summary>
+    private static async Task<int> WaitForExitAsync(int pid, string stopped)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(15) && IsAlive(pid))
+        {
+            await Task.Delay(20);
+        }
+        if (IsAlive(pid))
+        {
+            return AgentConnection.Fail($"the agent (pid {pid}) did not stop within 15 s", ExitCodes.Error);
+        }
+        Console.WriteLine(stopped);
+        return 0;
     }
 
     private static bool IsAlive(int pid)
