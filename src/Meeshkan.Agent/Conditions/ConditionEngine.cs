@@ -173,6 +173,18 @@ public sealed partial class ConditionEngine(
         return true;
     }
 
+    /// <summary>How many jobs' conditions are held in memory (those of jobs that have not ended, once used).</summary>
+    public int CachedJobs
+    {
+        get
+        {
+            lock (_jobsGate)
+            {
+                return _jobs.Count;
+            }
+        }
+    }
+
     /// <summary>Drops what is cached for a job (for an ended one); it is loaded again from SQLite when needed.</summary>
     public void Forget(long jobNumber)
     {

@@ -21,6 +21,7 @@ public sealed class RunLoopTests
     private JobLifecycle _lifecycle = null!;
     private JobScheduler? _scheduler;
     private Database _database = null!;
+    private ConditionEngine _engine = null!;
 
     [SetUp]
     public void SetUp()
@@ -33,7 +34,7 @@ public sealed class RunLoopTests
         _executor = new FakeExecutor(_inbox);
         var config = new AgentConfig();
         var observers = new JobObservers([], NullLogger.Instance);
-        var engine = new ConditionEngine(new ConditionStore(_database), new ScalarStore(_database), config, [], TimeProvider.System,
+        var engine = _engine = new ConditionEngine(new ConditionStore(_database), new ScalarStore(_database), config, [], TimeProvider.System,
             NullLogger<ConditionEngine>.Instance);
         var options = new AgentOptions { Home = new MeeshkanHome(_folder) };
         var unsent = new Scalars.UnsentScalars(options, _store, new ScalarStore(_database), observers, TimeProvider.System,
@@ -187,6 +188,20 @@ public sealed class RunLoopTests
         _executor.Exit(jobs[0], 0);
         Wait.For(() => _executor.Started.Count == 1, "the queued job's start");
         Assert.That(StateOf(jobs[0]), Is.EqualTo(JobState.Finished));
+    }
+
+    [Test]
+    public void An_ended_job_s_conditions_are_no_longer_held_in_memory()
+    {
+        StartLoop();
+        var jobs = Submit(1);
+        Wait.For(() => StateOf(jobs[0]) == JobState.Running, "the start");
+        _engine.Add(_store.GetByNumber(jobs[0])!, new Meeshkan.V1.AddConditionRequest { Expression = "loss > 1" });
+        Assert.That(_engine.CachedJobs, Is.EqualTo(1));
+
+        _executor.Exit(jobs[0], 0);
+        Wait.For(() => StateOf(jobs[0]) == JobState.Finished, "the end");
+        Wait.For(() => _engine.CachedJobs == 0, "the engine forgets the ended job");
     }
 
     [Test]

@@ -1,8 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Meeshkan.Agent.Config;
 using Meeshkan.Agent.Internal;
 using Meeshkan.Agent.Store;
+using Microsoft.Extensions.Logging;
 
 namespace Meeshkan.Agent.Executors.Local;
 
@@ -11,32 +13,49 @@ namespace Meeshkan.Agent.Executors.Local;
 /// its own session (so that the whole tree can be signalled), writes stdout/stderr straight to its files, and records
 /// its exit status in the job folder, so none of it depends on the agent staying up. Its reference for a job is
 /// "pid:start-ticks": together they name the process even after its pid is reused.
+/// A job has ended only when its processes have: when its `sh` exits, whatever is left of its session (and what left
+/// the session with setsid, <see cref="JobProcesses"/>) is stopped, SIGTERM then SIGKILL, before the end is reported.
 /// </summary>
-public sealed class LocalExecutor : IJobExecutor
+public sealed partial class LocalExecutor : IJobExecutor
 {
     public const string ExecutorName = "local";
 
     // $1 is the job folder, the rest is the job's argv. The status file is read only once this `sh` has exited, so
-    // the builtin echo (one small write) is enough; an `mv` for atomicity would cost a fork and an exec per job.
+    // the builtin echo (one small write) is enough; an `mv` for atomicity would cost a fork and an exec per job. Its
+    // time of writing is the job's end time for an agent that was down then. `sh` catches SIGTERM (sent to the whole
+    // group on cancel) to outlive the job and record the job's own status; the job gets the default disposition.
     private const string Wrapper =
-        "d=$1; shift; \"$@\" >>\"$d/stdout\" 2>>\"$d/stderr\" </dev/null; c=$?; " +
+        "trap : TERM; d=$1; shift; \"$@\" >>\"$d/stdout\" 2>>\"$d/stderr\" </dev/null; c=$?; " +
         "echo $c >\"$d/exit_code\"; exit $c";
 
+    private static readonly TimeSpan ScanInterval = TimeSpan.FromMilliseconds(100);
+    // After SIGKILL a process may still take a moment (uninterruptible I/O); past this its end is reported anyway.
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(10);
 
     private const string Shell = "/bin/sh";
 
     private readonly AgentOptions _options;
+    private readonly AgentConfig _config;
     private readonly IExecutorEvents _events;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly ChildReaper _reaper;
     // The `sh` parents started here, by pid, for the reaper's callback.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (long Number, string Id)> _children = new();
 
-    public LocalExecutor(AgentOptions options, IExecutorEvents events, TimeProvider time)
+    public LocalExecutor(AgentOptions options, AgentConfig config, IExecutorEvents events, TimeProvider time, ILogger<LocalExecutor> logger)
     {
         _options = options;
+        _config = config;
         _events = events;
         _time = time;
+        _logger = logger;
+        // A subreaper rather than a cgroup: it needs no privilege and no writable cgroup tree (cgroup v1 and read-only
+        // in containers such as this project's machines), and it is enough to find and reap what a job leaves.
+        if (!JobProcesses.BecomeSubreaper())
+        {
+            Log.NoSubreaper(logger);
+        }
         _reaper = new ChildReaper(Reaped);
     }
 
@@ -66,7 +85,10 @@ public sealed class LocalExecutor : IJobExecutor
         return ValueTask.FromResult(new ExecutorStart(Reference(pid, ticks), pid));
     }
 
-    /// <summary>An earlier agent's job is not our child: its end is seen by polling its pid, its status read from the folder.</summary>
+    /// <summary>
+    /// An earlier agent's job is not our child: its end is seen by polling its pid, its status and end time read from
+    /// the folder (the time exit_code was written: the agent may have been down when it ended).
+    /// </summary>
     public void Reattach(JobRecord job, CancellationToken stopping)
     {
         _ = Task.Run(async () =>
@@ -83,28 +105,19 @@ public sealed class LocalExecutor : IJobExecutor
             {
                 return; // the agent stops; the next one re-attaches
             }
-            var now = _time.GetUtcNow();
-            _events.Exited(JobFolder.ReadExitCode(job.OutputDirectory) is { } code
-                ? new JobExit(job.Number, code, now)
-                : new JobExit(job.Number, null, now, "the job ended while no agent was watching, without recording its exit status"));
+            var folder = job.Folder;
+            var code = JobFolder.ReadExitCode(folder.Path);
+            DateTimeOffset? endedAt = code is null ? null : new DateTimeOffset(File.GetLastWriteTimeUtc(folder.ExitCode), TimeSpan.Zero);
+            await EndWhenGoneAsync(job.Number, job.Id, pid, code,
+                code is null ? "the job ended while no agent was watching, without recording its exit status" : null, endedAt).ConfigureAwait(false);
         }, CancellationToken.None);
     }
 
-    /// <summary>SIGTERM to the job's whole process group, then SIGKILL after <paramref name="grace"/>.</summary>
-    public async Task TerminateAsync(JobRecord job, TimeSpan grace)
-    {
-        var (pid, _) = Parse(job.ExecutorReference);
-        Native.SignalGroup(pid, Native.SIGTERM);
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < grace && Native.GroupAlive(pid))
-        {
-            await Task.Delay(50).ConfigureAwait(false);
-        }
-        if (Native.GroupAlive(pid))
-        {
-            Native.SignalGroup(pid, Native.SIGKILL);
-        }
-    }
+    /// <summary>
+    /// SIGTERM to the job's whole process group and to what left it with setsid, SIGKILL to what is left after
+    /// <paramref name="grace"/>. Its end is reported by the reaper once its `sh` and every other process are gone.
+    /// </summary>
+    public Task TerminateAsync(JobRecord job, TimeSpan grace) => StopAllAsync(Parse(job.ExecutorReference).Pid, job.Id, grace);
 
     /// <summary>The environment a job runs with: the submitter's, and where to find this agent.</summary>
     public IEnumerable<KeyValuePair<string, string>> JobEnvironment(JobRecord job)
@@ -124,12 +137,79 @@ public sealed class LocalExecutor : IJobExecutor
         return env;
     }
 
+    /// <summary>On the reaper's thread: a job's `sh` has exited. Its end is reported once nothing of it runs any more.</summary>
     private void Reaped(int pid, int? exitCode, string? unknown)
     {
-        if (_children.TryRemove(pid, out var job))
+        if (!_children.TryRemove(pid, out var job))
+        {
+            return;
+        }
+        if (JobProcesses.SurelyGone(pid))
         {
             _events.Exited(new JobExit(job.Number, exitCode, _time.GetUtcNow(), unknown));
+            return;
         }
+        _ = Task.Run(() => EndWhenGoneAsync(job.Number, job.Id, pid, exitCode, unknown, endedAt: null));
+    }
+
+    /// <summary>Stops what is left of a job whose `sh` has exited, then reports its end.</summary>
+    private async Task EndWhenGoneAsync(long number, string id, int session, int? exitCode, string? unknown, DateTimeOffset? endedAt)
+    {
+        try
+        {
+            var left = Running(session, id);
+            if (left.Count > 0)
+            {
+                Log.StoppingLeftovers(_logger, number, left.Count, string.Join(", ", left.Select(p => p.Pid)));
+                await StopAllAsync(session, id, TimeSpan.FromSeconds(_config.CancelGraceSeconds)).ConfigureAwait(false);
+                Log.LeftoversGone(_logger, number);
+                endedAt = null;
+            }
+            JobProcesses.ReapOrphans(_children.ContainsKey);
+        }
+        catch (Exception e)
+        {
+            Log.LeftoversFailed(_logger, number, e);
+        }
+        _events.Exited(new JobExit(number, exitCode, endedAt ?? _time.GetUtcNow(), unknown));
+    }
+
+    /// <summary>SIGTERM to every process of the job, SIGKILL after <paramref name="grace"/>; returns when all are gone.</summary>
+    private async Task StopAllAsync(int session, string id, TimeSpan grace)
+    {
+        Signal(session, id, Native.SIGTERM);
+        var clock = Stopwatch.StartNew();
+        while (Running(session, id).Count > 0)
+        {
+            if (clock.Elapsed >= grace)
+            {
+                Signal(session, id, Native.SIGKILL);
+                var killed = Stopwatch.StartNew();
+                while (Running(session, id).Count > 0 && killed.Elapsed < KillWait)
+                {
+                    await Task.Delay(ScanInterval).ConfigureAwait(false);
+                }
+                return;
+            }
+            await Task.Delay(ScanInterval).ConfigureAwait(false);
+        }
+    }
+
+    private void Signal(int session, string id, int signal)
+    {
+        Native.SignalGroup(session, signal);
+        foreach (var process in JobProcesses.Of(session, id).Where(p => !p.IsZombie))
+        {
+            Native.Signal(process.Pid, signal);
+        }
+    }
+
+    /// <summary>The job's processes that still run, after reaping those that are the agent's zombies.</summary>
+    private List<JobProcesses.Process> Running(int session, string id)
+    {
+        var all = JobProcesses.Of(session, id);
+        JobProcesses.ReapZombies(all, _children.ContainsKey);
+        return all.Where(p => !p.IsZombie).ToList();
     }
 
     public static string Reference(int pid, long? startTicks) =>
@@ -158,5 +238,20 @@ public sealed class LocalExecutor : IJobExecutor
         {
             return false;
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEvents.Executors + 1, LogLevel.Information, "Job {Number}'s main process has exited; stopping the {Count} process(es) it left running (pids {Pids}): SIGTERM, then SIGKILL after the grace period")]
+        public static partial void StoppingLeftovers(ILogger logger, long number, int count, string pids);
+
+        [LoggerMessage(LogEvents.Executors + 2, LogLevel.Information, "Job {Number}: every process it left is gone")]
+        public static partial void LeftoversGone(ILogger logger, long number);
+
+        [LoggerMessage(LogEvents.Executors + 3, LogLevel.Error, "Job {Number}: the processes it left could not all be stopped")]
+        public static partial void LeftoversFailed(ILogger logger, long number, Exception exception);
+
+        [LoggerMessage(LogEvents.Executors + 4, LogLevel.Warning, "This agent cannot be a child subreaper (prctl PR_SET_CHILD_SUBREAPER): processes of jobs that lose their parent are re-parented to init; they are still found by their session and MEESHKAN_JOB_ID")]
+        public static partial void NoSubreaper(ILogger logger);
     }
 }
