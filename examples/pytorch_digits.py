@@ -38,13 +38,18 @@ def main() -> None:
     x_train, x_test, y_train, y_test = load()
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    # The learning rate decays each epoch: reported beside the loss, on a scale a thousand times smaller.
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
     loss_function = nn.CrossEntropyLoss()
 
     # Notify when the network starts to overfit.
     meeshkan.add_condition("train loss", "test loss", lambda train, test: test - train > 0.15)
 
     started = time.monotonic()
+    batches = 0
     for epoch in range(1, EPOCHS + 1):
+        epoch_started = time.monotonic()
+        learning_rate = optimizer.param_groups[0]["lr"]
         model.train()
         order = torch.randperm(len(x_train))
         total = 0.0
@@ -54,15 +59,19 @@ def main() -> None:
             loss = loss_function(model(x_train[batch]), y_train[batch])
             loss.backward()
             optimizer.step()
+            batches += 1
             total += loss.item() * len(batch)
         train_loss = total / len(x_train)
+        throughput = len(x_train) / max(time.monotonic() - epoch_started, 1e-9)
+        scheduler.step()
 
         model.eval()
         with torch.no_grad():
             logits = model(x_test)
             test_loss = loss_function(logits, y_test).item()
             accuracy = (logits.argmax(dim=1) == y_test).float().mean().item()
-        meeshkan.report_scalar("train loss", train_loss, "test loss", test_loss, "test accuracy", accuracy)
+        meeshkan.report_scalar("train loss", train_loss, "test loss", test_loss, "test accuracy", accuracy,
+                               "learning rate", learning_rate, "samples/s", throughput, "batches", batches)
         print(f"epoch {epoch:2d}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, "
               f"test accuracy {accuracy:.3f}", flush=True)
 

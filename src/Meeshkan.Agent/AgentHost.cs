@@ -75,7 +75,7 @@ public static class AgentHost
             builder.Logging.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff'Z' "; // UTC, and it says so
                 o.UseUtcTimestamp = true;
             });
             builder.Logging.SetMinimumLevel(LogLevel.Information);

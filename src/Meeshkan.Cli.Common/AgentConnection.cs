@@ -23,6 +23,36 @@ internal sealed class AgentConnection : IDisposable
 
     public JobService.JobServiceClient Jobs => new(_channel.Value);
 
+    /// <summary>
+    /// The job a command that reads takes for <paramref name="identifier"/>: the latest it names (README, "Naming a
+    /// job"). When it names several, says so on stderr, with the others' numbers.
+    /// </summary>
+    public async Task<Job> FindForReadingAsync(string identifier)
+    {
+        var found = await FindAllAsync(identifier);
+        var latest = found[0];
+        if (found.Count > 1)
+        {
+            var others = string.Join(", ", found.Skip(1).Take(10).Select(j => j.Number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Console.Error.WriteLine($"meeshkan: {found.Count} jobs match '{identifier}'; showing the latest, job {latest.Number} ({latest.Name}). " +
+                $"The others: {others}{(found.Count > 11 ? ", ..." : "")}");
+        }
+        return latest;
+    }
+
+    /// <summary>Every job <paramref name="identifier"/> names, the latest first (an agent of before FindJobs: the one it resolves).</summary>
+    public async Task<IReadOnlyList<Job>> FindAllAsync(string identifier)
+    {
+        try
+        {
+            return (await Jobs.FindJobsAsync(new FindJobsRequest { Identifier = identifier })).Jobs;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            return [await Jobs.GetJobAsync(new GetJobRequest { Identifier = identifier })];
+        }
+    }
+
     /// <summary>True when an agent answers on the socket.</summary>
     public async Task<AgentStatus?> TryStatusAsync(TimeSpan timeout)
     {

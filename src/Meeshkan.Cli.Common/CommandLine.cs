@@ -73,6 +73,20 @@ internal static class CommandLine
         return null;
     }
 
+    /// <summary>An option's whole, positive number of seconds (null when not given); a usage mistake otherwise.</summary>
+    public static int? Seconds(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds <= 0)
+        {
+            throw new UsageException($"{option} takes a whole, positive number of seconds, such as 60 (not '{text}')");
+        }
+        return seconds;
+    }
+
     private static bool LooksLikeJob(string arg) =>
         arg.EndsWith(".py", StringComparison.Ordinal) || arg.EndsWith(".sh", StringComparison.Ordinal) || File.Exists(arg);
 

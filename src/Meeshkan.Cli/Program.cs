@@ -1,4 +1,5 @@
 using Cocona;
+using Cocona.Filters;
 using Meeshkan.Cli;
 using Meeshkan.Cli.Commands;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,11 +23,19 @@ if (QuickCommands.Match(arguments) is { } quick)
     Environment.ExitCode = await quick();
     return;
 }
+// Set once a command's own code runs: any other non-zero exit is Cocona refusing the command line (a usage mistake).
+var commandRan = false;
 // A bare host: CoconaApp.CreateBuilder's defaults (appsettings.json, environment configuration, console logging)
 // cost start-up time on every call and nothing here reads them.
 using var host = new HostBuilder()
     .ConfigureCocona(arguments, configureApplication: app =>
     {
+        // Before the commands: Cocona applies a filter to the commands added after it.
+        app.UseFilter(new DelegateCommandFilter((context, next) =>
+        {
+            commandRan = true;
+            return next(context);
+        }));
         app.AddCommands<AgentCommands>();
         app.AddCommands<JobCommands>();
         app.AddCommands<QueueCommands>();
@@ -42,8 +51,22 @@ using var host = new HostBuilder()
     .UseConsoleLifetime(options => options.SuppressStatusMessages = true)
     .Build();
 await host.RunAsync();
+if (!commandRan && Environment.ExitCode != 0)
+{
+    // Cocona answers help with 129 and an unknown command, an unknown option or a missing argument with 1 or 129: the
+    // README promises 0 for help and 2 for a usage mistake.
+    Environment.ExitCode = arguments.Contains("--help") || arguments.Contains("-h") ? 0 : ExitCodes.Usage;
+}
 if (arguments is ["--help"])
 {
-    // Asking for help is a success (Cocona says 129: no command given).
     Environment.ExitCode = 0;
+    Console.WriteLine("""
+
+        Also:
+          meeshkan SCRIPT.py [ARGS...]   same as `meeshkan submit SCRIPT.py [ARGS...]` (and SCRIPT.sh, or any file)
+          meeshkan clean                 another name for `meeshkan clear`
+          meeshkan --remote NAME ...     runs the command against a remote agent (`meeshkan remote add`)
+
+        Exit codes: 0 success, 1 error, 2 usage mistake, 3 no agent running, 4 no such job.
+        """);
 }

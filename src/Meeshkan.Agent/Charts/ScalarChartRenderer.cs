@@ -6,8 +6,8 @@ namespace Meeshkan.Agent.Charts;
 /// <summary>Charts a job's stored scalars (the <c>RenderChart</c> RPC, `report --plot`, and notifications).</summary>
 public sealed class ScalarChartRenderer(ScalarStore scalars) : IChartRenderer
 {
-    public byte[] Render(JobRecord job, IReadOnlyCollection<string> names, int width, int height) =>
-        ChartDrawer.DrawPng(Title(job), Load(job.Number, names), width, height);
+    public byte[] Render(JobRecord job, IReadOnlyCollection<string> names, int width, int height, bool logY = false) =>
+        ChartDrawer.DrawPng(Title(job), Load(job.Number, names), width, height, logY);
 
     /// <summary>The job's series, by name; all of them when <paramref name="names"/> is empty. Unknown names are skipped.</summary>
     public IReadOnlyList<ChartSeries> Load(long jobNumber, IReadOnlyCollection<string> names)
@@ -21,6 +21,13 @@ public sealed class ScalarChartRenderer(ScalarStore scalars) : IChartRenderer
                 continue;
             }
             var (steps, values) = overview;
+            // The overview leaves NaN out; the chart marks where it was.
+            var nan = scalars.NaNSteps(jobNumber, name, Downsampler.DefaultPoints);
+            if (nan.Count > 0)
+            {
+                var points = steps.Zip(values).Concat(nan.Select(s => (First: (double)s, Second: double.NaN))).OrderBy(p => p.First).ToArray();
+                (steps, values) = (points.Select(p => p.First).ToArray(), points.Select(p => p.Second).ToArray());
+            }
             series.Add(new ChartSeries(name, steps, values));
         }
         return series;

@@ -73,9 +73,27 @@ public sealed class AgentConfig
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path} is not valid config ({e.Message}); fix it or run `meeshkan setup` again", e);
+            throw new InvalidDataException(Problem(path, e), e);
         }
     }
+
+    /// <summary>
+    /// What is wrong with the file, in the user's words: the file, the line and the setting (<c>notifications.slack</c>),
+    /// and advice that works (`meeshkan setup` keeps the broken file aside and starts a fresh one).
+    /// </summary>
+    public static string Problem(string path, JsonException e)
+    {
+        var line = e.LineNumber is { } n ? $", line {n + 1}" : "";
+        var field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+        var what = field.Length > 0 && e.InnerException is not JsonException && e.BytePositionInLine is not null && IsValueProblem(e)
+            ? $": the value of \"{field}\" has the wrong type or form (see docs/notifications.md for each setting)"
+            : field.Length > 0 ? $": not valid JSON near \"{field}\"" : ": not valid JSON";
+        return $"{path}{line}{what}; fix it there, or run `meeshkan setup` to start a fresh config (the broken file is kept beside it)";
+    }
+
+    // System.Text.Json says "could not be converted" for a value of the wrong type; anything else is the JSON itself.
+    private static bool IsValueProblem(JsonException e) =>
+        e.Message.Contains("convert", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("Deserialize", StringComparison.Ordinal);
 
     /// <summary>Writes the config atomically, readable by its owner only from the first byte (it holds secrets).</summary>
     public void Save(string path) => PrivateFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, Json.AgentConfig));

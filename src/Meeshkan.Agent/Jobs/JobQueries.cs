@@ -12,6 +12,9 @@ public sealed class JobQueries(JobStore jobs, JobResolver resolver, Notification
     /// <summary>The job an identifier names (number, UUID or name), or a NotFound/InvalidRequest error.</summary>
     public JobRecord Resolve(string identifier) => resolver.Resolve(identifier);
 
+    /// <summary>Every job the identifier names, the latest first (README, "Naming a job"); none is a not-found error.</summary>
+    public IReadOnlyList<JobRecord> ResolveAll(string identifier) => resolver.ResolveAll(identifier);
+
     /// <summary>The job an identifier names, or null.</summary>
     public JobRecord? Find(string identifier) => resolver.Find(identifier);
 

@@ -1,32 +1,47 @@
+using System.Text.RegularExpressions;
 using Meeshkan.Agent.Store;
 
 namespace Meeshkan.Agent.Jobs;
 
 /// <summary>
-/// The one place a JOB_IDENTIFIER becomes a job: its UUID, else its number, else a glob on its name
-/// (a name with no glob characters also matches as a prefix). The first match, oldest first, wins.
+/// The one place a JOB_IDENTIFIER becomes jobs (README, "Naming a job"): its UUID, else its number, else the jobs with
+/// exactly that name, else those whose name matches it as a glob (<c>resnet*</c>), else those whose name starts with
+/// it. The first rule that finds any decides; a command that reads a job takes the latest of them.
 /// </summary>
 public sealed class JobResolver(JobStore store)
 {
-    public JobRecord? Find(string identifier)
+    /// <summary>Every job the identifier names under the first rule that finds any, the latest first.</summary>
+    public IReadOnlyList<JobRecord> FindAll(string identifier)
     {
         identifier = identifier.Trim();
         if (identifier.Length == 0)
         {
-            return null;
+            return [];
         }
         if (Guid.TryParse(identifier, out var id) && store.GetById(id.ToString()) is { } byId)
         {
-            return byId;
+            return [byId];
         }
         if (long.TryParse(identifier, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
             && store.GetByNumber(number) is { } byNumber)
         {
-            return byNumber;
+            return [byNumber];
         }
-        var hasGlob = identifier.IndexOfAny(['*', '?', '[']) >= 0;
-        return store.FirstByNameGlob(identifier) ?? (hasGlob ? null : store.FirstByNameGlob(EscapeGlob(identifier) + "*"));
+        var jobs = store.List();
+        var exact = Latest(jobs.Where(j => j.Name == identifier));
+        if (exact.Count > 0)
+        {
+            return exact;
+        }
+        if (identifier.IndexOfAny(['*', '?', '[']) >= 0 && Glob(identifier) is { } glob)
+        {
+            return Latest(jobs.Where(j => glob.IsMatch(j.Name)));
+        }
+        return Latest(jobs.Where(j => j.Name.StartsWith(identifier, StringComparison.Ordinal)));
     }
+
+    /// <summary>The latest job the identifier names, or null.</summary>
+    public JobRecord? Find(string identifier) => FindAll(identifier) is [var latest, ..] ? latest : null;
 
     /// <summary>The job, or an error the CLI prints as it is.</summary>
     public JobRecord Resolve(string identifier)
@@ -35,8 +50,18 @@ public sealed class JobResolver(JobStore store)
         {
             throw new InvalidRequestException("give a job: its number, UUID or name (see `meeshkan list`)");
         }
-        return Find(identifier) ?? throw new NotFoundException(
-            $"no job matches '{Printable(identifier)}': give a number, UUID or name from `meeshkan list`");
+        return Find(identifier) ?? throw NotFound(identifier);
+    }
+
+    /// <summary>Like <see cref="FindAll"/>, but none is an error the CLI prints as it is.</summary>
+    public IReadOnlyList<JobRecord> ResolveAll(string identifier)
+    {
+        if (string.IsNullOrWhiteSpace(identifier))
+        {
+            throw new InvalidRequestException("give a job: its number, UUID or name (see `meeshkan list`)");
+        }
+        var found = FindAll(identifier);
+        return found.Count > 0 ? found : throw NotFound(identifier);
     }
 
     /// <summary>A job a running script reports for, by its id: it must exist and not have ended.</summary>
@@ -61,6 +86,51 @@ public sealed class JobResolver(JobStore store)
         return text.Length > 80 ? shown + "…" : shown;
     }
 
-    private static string EscapeGlob(string text) =>
-        string.Concat(text.Select(c => c is '*' or '?' or '[' ? $"[{c}]" : c.ToString()));
+    private static NotFoundException NotFound(string identifier) =>
+        new($"no job matches '{Printable(identifier)}': give a number, UUID or name from `meeshkan list`");
+
+    private static List<JobRecord> Latest(IEnumerable<JobRecord> jobs) => jobs.OrderByDescending(j => j.Number).ToList();
+
+    /// <summary>A glob as the shell reads it, case-sensitive: <c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[a-z]</c>, <c>[!x]</c>; null when malformed.</summary>
+    private static Regex? Glob(string pattern)
+    {
+        var regex = new System.Text.StringBuilder("^");
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            switch (c)
+            {
+                case '*':
+                    regex.Append(".*");
+                    break;
+                case '?':
+                    regex.Append('.');
+                    break;
+                case '[':
+                    var close = pattern.IndexOf(']', i + 2 <= pattern.Length ? i + 2 : i + 1);
+                    if (close < 0)
+                    {
+                        regex.Append(@"\[");
+                        break;
+                    }
+                    var set = pattern[(i + 1)..close];
+                    var negate = set.StartsWith('!') || set.StartsWith('^');
+                    regex.Append('[').Append(negate ? "^" : "")
+                        .Append(Regex.Escape(negate ? set[1..] : set).Replace(@"\-", "-", StringComparison.Ordinal)).Append(']');
+                    i = close;
+                    break;
+                default:
+                    regex.Append(Regex.Escape(c.ToString()));
+                    break;
+            }
+        }
+        try
+        {
+            return new Regex(regex.Append('$').ToString(), RegexOptions.Singleline | RegexOptions.CultureInvariant);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 }

@@ -126,25 +126,47 @@ public static class NotificationText
         {
             return "0s (never started)";
         }
-        var span = (job.FinishedAt ?? DateTimeOffset.UtcNow) - start;
-        if (span < TimeSpan.Zero)
-        {
-            span = TimeSpan.Zero;
-        }
-        return span.TotalHours >= 1 ? $"{(int)span.TotalHours}h {span.Minutes}m {span.Seconds}s"
-            : span.TotalMinutes >= 1 ? $"{span.Minutes}m {span.Seconds}s"
-            : $"{span.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)}s";
+        return HumanText.Duration((job.FinishedAt ?? DateTimeOffset.UtcNow) - start);
     }
 
     public static string ExitStatus(Store.JobRecord? job) => job?.ExitCode is { } code
         ? code.ToString(CultureInfo.InvariantCulture)
         : job?.State == JobState.Canceled ? "none (canceled)" : "none";
 
-    public static string Number(double value) =>
-        double.IsNaN(value) ? "NaN"
-        : double.IsPositiveInfinity(value) ? "inf"
-        : double.IsNegativeInfinity(value) ? "-inf"
-        : value.ToString("G6", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A value as a person reads it in a message: fixed with about six significant digits (3.14159, 0.000123), the
+    /// whole integer part always shown (499999.5, 1004999: rounding never changes the integer part, and a fraction is
+    /// never rounded away to look like an integer), and scientific with three digits when it is very small or very
+    /// large (8.86e-06, 1.23e+16). `meeshkan report --history` has the exact values.
+    /// </summary>
+    public static string Number(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return "NaN";
+        }
+        if (double.IsInfinity(value))
+        {
+            return value > 0 ? "inf" : "-inf";
+        }
+        var magnitude = Math.Abs(value);
+        if (value == 0 || (magnitude >= 1e-4 && magnitude < 1e15))
+        {
+            var integerDigits = magnitude < 1 ? 0 : (int)Math.Floor(Math.Log10(magnitude)) + 1;
+            var decimals = magnitude < 1 ? 6 - (int)Math.Floor(Math.Log10(magnitude == 0 ? 1 : magnitude)) - 1 : Math.Max(6 - integerDigits, 0);
+            if (decimals == 0 && value != Math.Round(value))
+            {
+                decimals = 1;
+            }
+            var text = value.ToString("F" + Math.Min(decimals, 15).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            if (text.Contains('.'))
+            {
+                text = text.TrimEnd('0').TrimEnd('.');
+            }
+            return text == "-0" ? "0" : text;
+        }
+        return value.ToString("0.##e+00", CultureInfo.InvariantCulture);
+    }
 
     public static string Change(double change) =>
         double.IsNaN(change) ? "n/a" : (change >= 0 ? "+" : "") + Number(change);

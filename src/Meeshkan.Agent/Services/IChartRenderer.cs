@@ -6,5 +6,6 @@ namespace Meeshkan.Agent.Services;
 public interface IChartRenderer
 {
     /// <param name="names">Scalars to draw; empty means all.</param>
-    byte[] Render(JobRecord job, IReadOnlyCollection<string> names, int width, int height);
+    /// <param name="logY">A logarithmic value axis.</param>
+    byte[] Render(JobRecord job, IReadOnlyCollection<string> names, int width, int height, bool logY = false);
 }

@@ -86,6 +86,13 @@ public sealed class JobServiceImpl(
     public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>
         Task.FromResult(queries.Resolve(request.Identifier).ToProto());
 
+    public override Task<FindJobsResponse> FindJobs(FindJobsRequest request, ServerCallContext context)
+    {
+        var response = new FindJobsResponse();
+        response.Jobs.AddRange(queries.ResolveAll(request.Identifier).Select(j => j.ToProto()));
+        return Task.FromResult(response);
+    }
+
     public override async Task<CancelJobResponse> CancelJob(CancelJobRequest request, ServerCallContext context)
     {
         var job = queries.Resolve(request.Identifier);
@@ -135,7 +142,7 @@ public sealed class JobServiceImpl(
         {
             throw new NotAvailableException("this agent cannot draw charts");
         }
-        var png = charts.Render(job, request.Names, request.Width, request.Height);
+        var png = charts.Render(job, request.Names, request.Width, request.Height, request.LogY);
         return Task.FromResult(new RenderChartResponse { Png = Google.Protobuf.ByteString.CopyFrom(png) });
     }
 
@@ -173,6 +180,7 @@ public sealed class JobServiceImpl(
             StartedAt = Timestamp.FromDateTimeOffset(clock.StartedAt),
             SocketPath = options.Home.SocketPath,
             DataFolder = options.Home.Root,
+            Listen = (string.IsNullOrWhiteSpace(options.Listen) ? config.Listen : options.Listen) ?? "",
             Python = CommandResolver.DefaultPython(config) ?? "(none found: set MEESHKAN_PYTHON or run `meeshkan setup --python PATH`)",
             Pid = Environment.ProcessId,
             Queued = counts.GetValueOrDefault(JobState.Queued),

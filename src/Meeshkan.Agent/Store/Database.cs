@@ -63,12 +63,34 @@ public sealed class Database
         {
             MigrateFile();
         }
+        catch (SqliteException e) when (PermissionDenied(Path))
+        {
+            throw new InvalidDataException($"permission denied on the database {Path}: this user cannot read and write it " +
+                $"(its mode or owner was changed); give it back with `chmod 600 {Path}` as its owner, or set MEESHKAN_HOME to a folder of your own", e);
+        }
         catch (SqliteException e)
         {
             var what = e.SqliteErrorCode is 5 or 6 ? "is locked by another process" : "cannot be used";
             throw new InvalidDataException(
                 $"the database {Path} {what} ({e.Message.TrimEnd('.')}); it was left as it is: " +
                 (e.SqliteErrorCode is 5 or 6 ? "close the other program and start again" : "move it aside to start with an empty queue"), e);
+        }
+    }
+
+    private static bool PermissionDenied(string path)
+    {
+        try
+        {
+            using var file = File.Open(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

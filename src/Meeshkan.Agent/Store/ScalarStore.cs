@@ -183,6 +183,26 @@ public sealed class ScalarStore(Database database)
         return count is null ? null : points;
     }
 
+    /// <summary>The steps where a scalar was NaN, the first of each run of them, at most <paramref name="max"/>: charts mark them.</summary>
+    public IReadOnlyList<long> NaNSteps(long jobNumber, string name, int max)
+    {
+        var found = new List<long>();
+        var inRun = false;
+        VisitChunks(jobNumber, name, (steps, values, _, firstStep) =>
+        {
+            for (var i = 0; i < values.Length && found.Count < max; i++)
+            {
+                var nan = double.IsNaN(values[i]);
+                if (nan && !inRun)
+                {
+                    found.Add(steps.IsEmpty ? firstStep + i : steps[i]);
+                }
+                inRun = nan;
+            }
+        }, _ => { });
+        return found;
+    }
+
     private delegate void ChunkVisitor(ReadOnlySpan<long> steps, ReadOnlySpan<double> values, ReadOnlySpan<long> wallTimes, long firstStep);
 
     /// <summary>

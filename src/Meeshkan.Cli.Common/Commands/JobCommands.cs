@@ -11,7 +11,7 @@ internal sealed class JobCommands
     [Command("submit", Description = "Submits a script (.py, .sh) or a command as a job: meeshkan submit [-n NAME] [-r SECONDS] train.py [ARGS...]")]
     public Task<int> Submit(
         [Option('n', Description = "Job name (default: the script's file name)")] string? name,
-        [Option('r', Description = "Seconds between progress notifications (default 3600)")] int? reportInterval,
+        [Option('r', Description = "Seconds between progress notifications (default 3600)", ValueName = "SECONDS")] string? reportInterval,
         [Option(Description = "Python interpreter for .py scripts")] string? python,
         [Option(Description = "Working directory of the job (default: this folder; with --remote: the agent user's home)")] string? cwd,
         [Argument(Description = "Script or command, then its arguments")] string[] command,
@@ -20,14 +20,15 @@ internal sealed class JobCommands
         [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null) =>
         AgentConnection.RunAsync(async connection =>
         {
-            if (reportInterval is <= 0)
+            if (command.Length == 0)
             {
-                throw new UsageException($"--report-interval must be a positive number of seconds, not {reportInterval}");
+                throw new UsageException("give the script or command to run: meeshkan submit [-n NAME] train.py [ARGS...]");
             }
+            var interval = CommandLine.Seconds(reportInterval, "--report-interval");
             var request = new SubmitJobRequest
             {
                 Name = name ?? "",
-                ReportIntervalSeconds = reportInterval ?? 0,
+                ReportIntervalSeconds = interval ?? 0,
                 WorkingDirectory = Environment.CurrentDirectory,
                 Python = python ?? "",
             };
@@ -44,6 +45,7 @@ internal sealed class JobCommands
                 {
                     request.WorkingDirectory = Path.GetFullPath(cwd);
                 }
+                CheckLocalPaths(command[0], python, request.WorkingDirectory);
                 foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
                 {
                     request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
@@ -93,10 +95,25 @@ internal sealed class JobCommands
     public Task<int> Cancel(
         [Argument(Description = "Job number, UUID or name")] string job,
         [Option('y', Description = "Do not ask before canceling a running job")] bool yes = false,
-        [Option(Description = "Seconds between SIGTERM and SIGKILL")] int? grace = null) =>
+        [Option(Description = "Seconds between SIGTERM and SIGKILL", ValueName = "SECONDS")] string? grace = null) =>
         AgentConnection.RunAsync(async connection =>
         {
-            var found = await connection.Jobs.GetJobAsync(new GetJobRequest { Identifier = job });
+            var graceSeconds = CommandLine.Seconds(grace, "--grace");
+            var matches = await connection.FindAllAsync(job);
+            var changeable = matches.Where(j => j.State is JobState.Queued or JobState.Running).ToList();
+            if (changeable.Count > 1)
+            {
+                // Canceling is not undone: never guess which one was meant.
+                var table = new TextTable("#", "NAME", "STATUS");
+                foreach (var match in changeable)
+                {
+                    table.Add(match.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), match.Name, Format.State(match.State));
+                }
+                Console.Error.Write(table.ToString());
+                throw new UsageException($"'{job}' matches {changeable.Count} jobs that can be canceled; nothing canceled. Cancel one by its number: meeshkan cancel {changeable[0].Number}");
+            }
+            // One queued or running job among the matches is the one meant; with none, the latest says why it cannot be.
+            var found = changeable.Count == 1 ? changeable[0] : matches[0];
             if (found.State == JobState.Running && !yes)
             {
                 if (Console.IsInputRedirected)
@@ -111,20 +128,65 @@ internal sealed class JobCommands
                     return 1;
                 }
             }
-            var reply = await connection.Jobs.CancelJobAsync(new CancelJobRequest { Identifier = found.Id, GraceSeconds = grace ?? 0 });
+            var reply = await connection.Jobs.CancelJobAsync(new CancelJobRequest { Identifier = found.Id, GraceSeconds = graceSeconds ?? 0 });
             Console.WriteLine($"Job {reply.Job.Number} ({reply.Job.Name}) canceled (was {Format.State(reply.PreviousState)}).");
             return 0;
         });
 
-    [Command("clear", Aliases = ["clean"], Description = "Removes ended jobs, their logs and folders (never a running job's).")]
-    public Task<int> Clear() => AgentConnection.RunAsync(async connection =>
+    [Command("clear", Aliases = ["clean"], Description = "Removes ended jobs, their logs and folders (never a running job's); asks first in a terminal, -y skips that.")]
+    public Task<int> Clear([Option('y', Description = "Do not ask first")] bool yes = false) => AgentConnection.RunAsync(async connection =>
     {
+        if (!yes && !Console.IsInputRedirected)
+        {
+            var listed = await connection.Jobs.ListJobsAsync(new ListJobsRequest { View = JobView.Basic });
+            var ended = listed.Jobs.Where(j => j.State is JobState.Finished or JobState.Failed or JobState.Canceled).ToList();
+            if (ended.Count == 0)
+            {
+                Console.WriteLine("Nothing to clear: no ended jobs.");
+                return 0;
+            }
+            var numbers = string.Join(", ", ended.Take(10).Select(j => j.Number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Console.Write($"Remove {ended.Count} ended job(s) ({numbers}{(ended.Count > 10 ? ", ..." : "")}) with their logs and folders? [y/N] ");
+            if (Console.ReadLine()?.Trim().ToLowerInvariant() is not ("y" or "yes"))
+            {
+                Console.WriteLine("Nothing removed.");
+                return 0;
+            }
+        }
         var reply = await connection.Jobs.ClearAsync(new ClearRequest());
         Console.WriteLine(reply.ClearedJobNumbers.Count == 0
             ? "Nothing to clear: no ended jobs."
-            : $"Cleared {reply.ClearedJobNumbers.Count} ended job(s), {reply.BytesFreed / 1024.0:0.#} KiB of logs.");
+            : $"Cleared {reply.ClearedJobNumbers.Count} ended job(s), {HumanText.Bytes(reply.BytesFreed)} of logs and files.");
         return 0;
     });
+
+    /// <summary>
+    /// Mistakes the agent would only call "not found": a folder given as the job, an interpreter that is not executable.
+    /// (This machine's paths only: with --remote they are the other machine's.)
+    /// </summary>
+    private static void CheckLocalPaths(string first, string? python, string workingDirectory)
+    {
+        var job = Path.GetFullPath(first, workingDirectory);
+        // A bare name is looked up on PATH first: a folder of that name here matters only when PATH has no such command.
+        var onPath = !first.Contains('/') && (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(dir => File.Exists(Path.Combine(dir, first)));
+        if (Directory.Exists(job) && !onPath)
+        {
+            throw new UsageException($"{first} is a folder, not a script or a command: give the script in it (meeshkan submit {first.TrimEnd('/')}/train.py)");
+        }
+        if (python is not null && python.Contains('/'))
+        {
+            var interpreter = Path.GetFullPath(python, workingDirectory);
+            if (Directory.Exists(interpreter))
+            {
+                throw new UsageException($"--python {python} is a folder; give the interpreter itself, such as {interpreter.TrimEnd('/')}/bin/python3");
+            }
+            if (File.Exists(interpreter) && (File.GetUnixFileMode(interpreter) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+            {
+                throw new UsageException($"--python {python} exists but is not an executable program; give a Python interpreter, such as /usr/bin/python3");
+            }
+        }
+    }
 
     private static string NotificationStatus(Job job) => job.LastNotification is { } last
         ? last.Status switch

@@ -47,19 +47,41 @@ internal static class Format
         return Duration(end - job.StartedAt.ToDateTimeOffset());
     }
 
-    public static string Duration(TimeSpan span) => span.TotalSeconds < 60
-        ? $"{span.TotalSeconds:0.0}s"
-        : span.TotalHours < 1 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s" : $"{(int)span.TotalHours}h{span.Minutes:00}m";
+    public static string Duration(TimeSpan span) => HumanText.Duration(span);
 
+    /// <summary>
+    /// The shortest text that reads back as exactly this double (499999.5, 1004999, 8.86294e-06): `report` and
+    /// `--history` show what was reported, never a rounding of it.
+    /// </summary>
     public static string Number(double value) => value switch
     {
         double.NaN => "NaN",
         double.PositiveInfinity => "inf",
         double.NegativeInfinity => "-inf",
-        _ => value.ToString("G6", CultureInfo.InvariantCulture),
+        _ => value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal),
     };
 
-    public static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+    /// <summary>The text cut to <paramref name="max"/> terminal cells, an ellipsis marking the cut.</summary>
+    public static string Shorten(string text, int max)
+    {
+        if (text.Length <= max && TextTable.DisplayWidth(text) <= max)
+        {
+            return text;
+        }
+        var cut = new System.Text.StringBuilder();
+        var width = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var w = TextTable.DisplayWidth(rune.ToString());
+            if (width + w > max - 1)
+            {
+                break;
+            }
+            cut.Append(rune.ToString());
+            width += w;
+        }
+        return cut.Append('…').ToString();
+    }
 
     private static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";

@@ -103,7 +103,13 @@ internal sealed class AgentCommands
     [Command("status", Description = "Says whether the agent runs, and how.")]
     public Task<int> Status([Option("json", Description = "Print JSON")] bool json = false) => AgentConnection.RunAsync(async connection =>
     {
-        if (await connection.TryStatusAsync(TimeSpan.FromSeconds(3)) is not { } status)
+        var status = await connection.TryStatusAsync(TimeSpan.FromSeconds(3));
+        if (json)
+        {
+            Console.WriteLine(StatusJson(status, connection.Home));
+            return status is null ? ExitCodes.AgentNotRunning : 0;
+        }
+        if (status is null)
         {
             if (SingleInstance.LockHolder(connection.Home) is { } pid)
             {
@@ -112,11 +118,6 @@ internal sealed class AgentCommands
             }
             Console.WriteLine($"The agent is not running (data folder {connection.Home.Root}). Start it with `meeshkan start`.");
             return ExitCodes.AgentNotRunning;
-        }
-        if (json)
-        {
-            Console.WriteLine(Format.ToJson(status));
-            return 0;
         }
         Console.WriteLine($"""
             Meeshkan agent is running.
@@ -132,6 +133,41 @@ internal sealed class AgentCommands
         GpuTable.Print(status);
         return 0;
     });
+
+    /// <summary>
+    /// `status --json`, always JSON: <c>{"running": false, "dataFolder": ...}</c> without an agent, else also version,
+    /// pid, startedAt, uptimeSeconds, socketPath, python and the job counts under "jobs", numbers as JSON numbers
+    /// (README, Commands).
+    /// </summary>
+    private static string StatusJson(AgentStatus? status, MeeshkanHome home)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteBoolean("running", status is not null);
+            json.WriteString("dataFolder", status?.DataFolder ?? home.Root);
+            if (status is not null)
+            {
+                var started = status.StartedAt.ToDateTimeOffset();
+                json.WriteString("version", status.Version);
+                json.WriteNumber("pid", status.Pid);
+                json.WriteString("startedAt", started.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteNumber("uptimeSeconds", Math.Round((DateTimeOffset.UtcNow - started).TotalSeconds, 1));
+                json.WriteString("socketPath", status.SocketPath);
+                json.WriteString("python", status.Python);
+                json.WriteStartObject("jobs");
+                json.WriteNumber("queued", status.Queued);
+                json.WriteNumber("running", status.Running);
+                json.WriteNumber("finished", status.Finished);
+                json.WriteNumber("failed", status.Failed);
+                json.WriteNumber("canceled", status.Canceled);
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
 
     [Command("agent", Description = "Runs the agent in the foreground (for systemd and debugging).")]
     public Task<int> Agent(

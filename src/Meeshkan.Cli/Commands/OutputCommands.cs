@@ -15,7 +15,7 @@ internal sealed class OutputCommands
         [Option('f', Description = "Follow a running job until it ends")] bool follow = false) =>
         AgentConnection.RunAsync(async connection =>
         {
-            var found = await connection.Jobs.GetJobAsync(new GetJobRequest { Identifier = job });
+            var found = await connection.FindForReadingAsync(job);
             using var stdout = Console.OpenStandardOutput();
             using var stderr = Console.OpenStandardError();
             using var call = connection.Jobs.StreamLogs(new StreamLogsRequest { Identifier = found.Id, Follow = follow });
@@ -33,16 +33,31 @@ internal sealed class OutputCommands
     public Task<int> Report(
         [Argument(Description = "Job number, UUID or name")] string job,
         [Option(Description = "Print the whole history of this scalar")] string? history = null,
-        [Option(Description = "Write a PNG chart of the job's scalars to this file")] string? plot = null,
+        [Option(Description = "Write a PNG chart to this file: of the --history scalar, of the --scalars, else of every scalar")] string? plot = null,
+        [Option(Description = "With --plot: only these scalars, comma-separated", ValueName = "NAME,NAME")] string? scalars = null,
+        [Option("log-y", Description = "With --plot: a logarithmic value axis")] bool logY = false,
         [Option("json", Description = "Print JSON")] bool json = false) =>
         AgentConnection.RunAsync(async connection =>
         {
+            if (plot is null && (scalars is not null || logY))
+            {
+                throw new UsageException("--scalars and --log-y shape the chart: add --plot FILE.png");
+            }
             // In a terminal, each scalar also gets a trend line of its whole history.
             var trend = !json && !Console.IsOutputRedirected;
-            var reply = await connection.Jobs.GetReportAsync(new GetReportRequest { Identifier = job, HistoryName = history ?? "", TrendPoints = trend ? 30 : 0 });
+            var target = await connection.FindForReadingAsync(job);
+            var reply = await connection.Jobs.GetReportAsync(new GetReportRequest { Identifier = target.Id, HistoryName = history ?? "", TrendPoints = trend ? 30 : 0 });
             if (plot is not null)
             {
-                var chart = await connection.Jobs.RenderChartAsync(new RenderChartRequest { Identifier = reply.Job.Id, Width = 1000, Height = 600 });
+                var names = history is not null ? [history]
+                    : scalars?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+                if (names.FirstOrDefault(n => reply.Scalars.All(s => s.Name != n)) is { } unknown)
+                {
+                    throw new UsageException($"job {reply.Job.Number} has no scalar named '{unknown}'; it has: {string.Join(", ", reply.Scalars.Select(s => s.Name))}");
+                }
+                var request = new RenderChartRequest { Identifier = reply.Job.Id, Width = 1000, Height = 600, LogY = logY };
+                request.Names.AddRange(names);
+                var chart = await connection.Jobs.RenderChartAsync(request);
                 await File.WriteAllBytesAsync(plot, chart.Png.ToByteArray());
                 Console.Error.WriteLine($"Chart written to {Path.GetFullPath(plot)}");
             }
@@ -59,7 +74,7 @@ internal sealed class OutputCommands
             }
             if (history is not null)
             {
-                var points = new TextTable("STEP", history, "TIME");
+                var points = new TextTable("STEP", history, "TIME") { RightAligned = [1] };
                 foreach (var point in reply.History)
                 {
                     points.Add(point.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Number(point.Value),
@@ -69,7 +84,7 @@ internal sealed class OutputCommands
                 return 0;
             }
             Console.WriteLine(header);
-            var table = trend ? new TextTable("SCALAR", "VALUE", "STEP", "COUNT", "TIME", "TREND") : new TextTable("SCALAR", "VALUE", "STEP", "COUNT", "TIME");
+            var table = new TextTable(trend ? ["SCALAR", "VALUE", "STEP", "COUNT", "TIME", "TREND"] : ["SCALAR", "VALUE", "STEP", "COUNT", "TIME"]) { RightAligned = [1] };
             foreach (var scalar in reply.Scalars)
             {
                 string[] cells = [scalar.Name, Format.Number(scalar.Value), scalar.Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -96,7 +111,8 @@ internal sealed class OutputCommands
         [Option("json", Description = "Print JSON")] bool json = false) =>
         AgentConnection.RunAsync(async connection =>
         {
-            var reply = await connection.Jobs.ListNotificationsAsync(new ListNotificationsRequest { Identifier = job });
+            var target = await connection.FindForReadingAsync(job);
+            var reply = await connection.Jobs.ListNotificationsAsync(new ListNotificationsRequest { Identifier = target.Id });
             if (json)
             {
                 Console.WriteLine(Format.ToJson(reply));

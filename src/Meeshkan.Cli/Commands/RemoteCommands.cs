@@ -13,9 +13,10 @@ internal sealed class RemoteCommands;
 internal sealed class RemoteSubCommands
 {
     [Command("token", Description = "Shows this agent's access token and certificate fingerprint (made on first use), for `meeshkan remote add` elsewhere.")]
-    public int Token()
+    public async Task<int> Token()
     {
         var home = MeeshkanHome.FromEnvironment();
+        var listen = await ListenAddressAsync(home);
         return Guard(() =>
         {
             var token = RemoteCredentials.LoadOrCreateToken(home);
@@ -25,11 +26,12 @@ internal sealed class RemoteSubCommands
             Console.WriteLine($"fingerprint  {fingerprint}");
             Console.WriteLine();
             Console.WriteLine("On the other machine (keep the token secret; it controls this agent):");
-            Console.WriteLine($"  meeshkan remote add NAME https://{System.Net.Dns.GetHostName()}:{ListenPort(home)} --token {token} --fingerprint {fingerprint}");
-            if (ListenAddress(home) is null)
+            Console.WriteLine($"  meeshkan remote add NAME {RemoteAddress(listen)} --token {token} --fingerprint {fingerprint}");
+            if (listen is null)
             {
                 Console.WriteLine();
-                Console.WriteLine("The agent must listen on TCP for this: `meeshkan start --listen 0.0.0.0:7600` (or set \"listen\" in the config).");
+                Console.WriteLine("This agent does not listen for remote CLIs yet: run `meeshkan stop`, then `meeshkan start --listen 0.0.0.0:7600` " +
+                    "(or set \"listen\" in the config), and use that port above.");
             }
             return 0;
         });
@@ -151,8 +153,23 @@ internal sealed class RemoteSubCommands
         }
     }
 
-    private static string? ListenAddress(MeeshkanHome home)
+    /// <summary>Where the running agent listens (it may have been started with --listen), else the config's "listen".</summary>
+    private static async Task<string?> ListenAddressAsync(MeeshkanHome home)
     {
+        using (var connection = new AgentConnection(home))
+        {
+            try
+            {
+                if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is { } status)
+                {
+                    return status.Listen.Length > 0 ? status.Listen : null;
+                }
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                // No agent to ask: the config says what the next start does.
+            }
+        }
         try
         {
             return AgentConfig.Load(home.ConfigPath).Listen;
@@ -163,15 +180,24 @@ internal sealed class RemoteSubCommands
         }
     }
 
-    private static string ListenPort(MeeshkanHome home)
+    /// <summary>https://HOST:PORT another machine reaches: this machine's name when the agent listens on every address.</summary>
+    private static string RemoteAddress(string? listen)
     {
+        if (listen is null)
+        {
+            return $"https://{System.Net.Dns.GetHostName()}:7600";
+        }
         try
         {
-            return ListenAddress(home) is { } listen ? RemoteListener.Parse(listen).Port.ToString(System.Globalization.CultureInfo.InvariantCulture) : "PORT";
+            var (address, localhost, port) = RemoteListener.Parse(listen);
+            var host = localhost ? "localhost"
+                : address is null || address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any) ? System.Net.Dns.GetHostName()
+                : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+            return $"https://{host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         }
         catch (ArgumentException)
         {
-            return "PORT";
+            return $"https://{System.Net.Dns.GetHostName()}:7600";
         }
     }
 }

@@ -47,7 +47,19 @@ internal sealed class SetupCommands
         }
         catch (InvalidDataException e)
         {
-            return AgentConnection.Fail(e.Message, ExitCodes.Error);
+            // Setup is the repair: the broken file is kept aside (whatever it held can be copied back by hand).
+            var kept = $"{home.ConfigPath}.broken-{DateTime.Now:yyyyMMdd-HHmmss}";
+            try
+            {
+                File.Move(home.ConfigPath, kept);
+            }
+            catch (Exception move) when (move is IOException or UnauthorizedAccessException)
+            {
+                return AgentConnection.Fail($"{e.Message}; and it cannot be moved aside ({move.Message})", ExitCodes.Error);
+            }
+            Console.Error.WriteLine($"meeshkan: {e.Message}");
+            Console.Error.WriteLine($"meeshkan: starting from a fresh config; the broken one is kept as {kept}");
+            config = new AgentConfig();
         }
         var changes = new SetupChanges(python, slackWebhook, noSlack, discordWebhook, noDiscord, webhookUrl, webhookSecret, noWebhook,
             smtpHost, smtpPort, smtpUser, smtpPassword, smtpSecurity, emailFrom, emailTo, noEmail);

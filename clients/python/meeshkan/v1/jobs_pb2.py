@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from meeshkan.v1 import types_pb2 as meeshkan_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meeshkan/v1/jobs.proto\x12\x0bmeeshkan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17meeshkan/v1/types.proto\"\xa1\x03\n\x10SubmitJobRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x03(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x03 \x01(\x05\x12\x19\n\x11working_directory\x18\x04 \x01(\t\x12\x43\n\x0b\x65nvironment\x18\x05 \x03(\x0b\x32..meeshkan.v1.SubmitJobRequest.EnvironmentEntry\x12\x0e\n\x06python\x18\x06 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x14 \x03(\t\x12\x11\n\tafter_any\x18\x15 \x03(\t\x12\x17\n\x0ftimeout_seconds\x18\x16 \x01(\x03\x12\x0f\n\x07retries\x18\x17 \x01(\x05\x12\x1b\n\x13retry_delay_seconds\x18\x18 \x01(\x03\x12\x0f\n\x07stop_if\x18\x19 \x01(\t\x12\x0c\n\x04gpus\x18\x07 \x01(\x01\x12\x0f\n\x07gpu_ids\x18\x08 \x03(\x05\x12\x10\n\x08priority\x18\t \x01(\x05\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\x11SubmitJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x10\n\x08warnings\x18\x02 \x03(\t\"@\n\x11SubmitJobsRequest\x12+\n\x04jobs\x18\x01 \x03(\x0b\x32\x1d.meeshkan.v1.SubmitJobRequest\"4\n\x12SubmitJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"k\n\x0fListJobsRequest\x12%\n\x06states\x18\x01 \x03(\x0e\x32\x15.meeshkan.v1.JobState\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\"\n\x04view\x18\x03 \x01(\x0e\x32\x14.meeshkan.v1.JobView\"2\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"#\n\rGetJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"=\n\x10\x43\x61ncelJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x15\n\rgrace_seconds\x18\x02 \x01(\x05\"a\n\x11\x43\x61ncelJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12-\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x15.meeshkan.v1.JobState\"H\n\x11StreamLogsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\"\x8e\x01\n\x08LogChunk\x12,\n\x06stream\x18\x01 \x01(\x0e\x32\x1c.meeshkan.v1.LogChunk.Stream\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"F\n\x06Stream\x12\x16\n\x12STREAM_UNSPECIFIED\x10\x00\x12\x11\n\rSTREAM_STDOUT\x10\x01\x12\x11\n\rSTREAM_STDERR\x10\x02\".\n\x18ListNotificationsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"r\n\x19ListNotificationsResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x36\n\rnotifications\x18\x02 \x03(\x0b\x32\x1f.meeshkan.v1.NotificationRecord\"R\n\x10GetReportRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x14\n\x0chistory_name\x18\x02 \x01(\t\x12\x14\n\x0ctrend_points\x18\x03 \x01(\x05\"\xc1\x01\n\x11GetReportResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12+\n\x07scalars\x18\x02 \x03(\x0b\x32\x1a.meeshkan.v1.ScalarSummary\x12)\n\x07history\x18\x03 \x03(\x0b\x32\x18.meeshkan.v1.ScalarPoint\x12\x35\n\x10\x63ondition_events\x18\x04 \x03(\x0b\x32\x1b.meeshkan.v1.ConditionEvent\"V\n\x12RenderChartRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\"\"\n\x13RenderChartResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"\x0e\n\x0c\x43learRequest\"A\n\rClearResponse\x12\x1b\n\x13\x63leared_job_numbers\x18\x01 \x03(\x03\x12\x13\n\x0b\x62ytes_freed\x18\x02 \x01(\x03\"%\n\x0fRetryJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"&\n\x0fWaitJobsRequest\x12\x13\n\x0bidentifiers\x18\x01 \x03(\t\"2\n\x10WaitJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"\x12\n\x10GetStatusRequest\"\xeb\x02\n\x0b\x41gentStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x61ta_folder\x18\x04 \x01(\t\x12\x0e\n\x06python\x18\x05 \x01(\t\x12\x0b\n\x03pid\x18\x06 \x01(\x05\x12\x0e\n\x06queued\x18\x07 \x01(\x03\x12\x0f\n\x07running\x18\x08 \x01(\x03\x12\x10\n\x08\x66inished\x18\t \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\n \x01(\x03\x12\x10\n\x08\x63\x61nceled\x18\x0b \x01(\x03\x12\r\n\x05slots\x18\x0c \x01(\x05\x12\x0e\n\x06paused\x18\r \x01(\x08\x12$\n\x04gpus\x18\x0e \x03(\x0b\x32\x16.meeshkan.v1.GpuStatus\x12\x1b\n\x13gpu_busy_memory_mib\x18\x0f \x01(\x05\x12\x1d\n\x15reserve_after_seconds\x18\x10 \x01(\x05\"\xa8\x01\n\tGpuStatus\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x18\n\x10memory_total_mib\x18\x04 \x01(\x03\x12\x17\n\x0fmemory_used_mib\x18\x05 \x01(\x03\x12\x14\n\x0c\x62usy_outside\x18\x06 \x01(\x08\x12\'\n\x07holders\x18\x07 \x03(\x0b\x32\x16.meeshkan.v1.GpuHolder\".\n\tGpuHolder\x12\x12\n\njob_number\x18\x01 \x01(\x03\x12\r\n\x05share\x18\x02 \x01(\x01\"\'\n\x15SetQueuePausedRequest\x12\x0e\n\x06paused\x18\x01 \x01(\x08\"\x17\n\x15ReloadSettingsRequest\"&\n\x0fShutdownRequest\x12\x13\n\x0b\x63\x61ncel_jobs\x18\x01 \x01(\x08\"M\n\x10ShutdownResponse\x12\x1c\n\x14\x63\x61nceled_job_numbers\x18\x01 \x03(\x03\x12\x1b\n\x13running_job_numbers\x18\x02 \x03(\x03*J\n\x07JobView\x12\x18\n\x14JOB_VIEW_UNSPECIFIED\x10\x00\x12\x11\n\rJOB_VIEW_FULL\x10\x01\x12\x12\n\x0eJOB_VIEW_BASIC\x10\x02\x32\xbf\t\n\nJobService\x12J\n\tSubmitJob\x12\x1d.meeshkan.v1.SubmitJobRequest\x1a\x1e.meeshkan.v1.SubmitJobResponse\x12M\n\nSubmitJobs\x12\x1e.meeshkan.v1.SubmitJobsRequest\x1a\x1f.meeshkan.v1.SubmitJobsResponse\x12G\n\x08ListJobs\x12\x1c.meeshkan.v1.ListJobsRequest\x1a\x1d.meeshkan.v1.ListJobsResponse\x12\x36\n\x06GetJob\x12\x1a.meeshkan.v1.GetJobRequest\x1a\x10.meeshkan.v1.Job\x12J\n\tCancelJob\x12\x1d.meeshkan.v1.CancelJobRequest\x1a\x1e.meeshkan.v1.CancelJobResponse\x12\x45\n\nStreamLogs\x12\x1e.meeshkan.v1.StreamLogsRequest\x1a\x15.meeshkan.v1.LogChunk0\x01\x12\x62\n\x11ListNotifications\x12%.meeshkan.v1.ListNotificationsRequest\x1a&.meeshkan.v1.ListNotificationsResponse\x12J\n\tGetReport\x12\x1d.meeshkan.v1.GetReportRequest\x1a\x1e.meeshkan.v1.GetReportResponse\x12P\n\x0bRenderChart\x12\x1f.meeshkan.v1.RenderChartRequest\x1a .meeshkan.v1.RenderChartResponse\x12>\n\x05\x43lear\x12\x19.meeshkan.v1.ClearRequest\x1a\x1a.meeshkan.v1.ClearResponse\x12\x44\n\tGetStatus\x12\x1d.meeshkan.v1.GetStatusRequest\x1a\x18.meeshkan.v1.AgentStatus\x12H\n\x08RetryJob\x12\x1c.meeshkan.v1.RetryJobRequest\x1a\x1e.meeshkan.v1.SubmitJobResponse\x12G\n\x08WaitJobs\x12\x1c.meeshkan.v1.WaitJobsRequest\x1a\x1d.meeshkan.v1.WaitJobsResponse\x12N\n\x0eSetQueuePaused\x12\".meeshkan.v1.SetQueuePausedRequest\x1a\x18.meeshkan.v1.AgentStatus\x12N\n\x0eReloadSettings\x12\".meeshkan.v1.ReloadSettingsRequest\x1a\x18.meeshkan.v1.AgentStatus\x12G\n\x08Shutdown\x12\x1c.meeshkan.v1.ShutdownRequest\x1a\x1d.meeshkan.v1.ShutdownResponseB\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16meeshkan/v1/jobs.proto\x12\x0bmeeshkan.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17meeshkan/v1/types.proto\"\xa1\x03\n\x10SubmitJobRequest\x12\x0f\n\x07\x63ommand\x18\x01 \x03(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x17report_interval_seconds\x18\x03 \x01(\x05\x12\x19\n\x11working_directory\x18\x04 \x01(\t\x12\x43\n\x0b\x65nvironment\x18\x05 \x03(\x0b\x32..meeshkan.v1.SubmitJobRequest.EnvironmentEntry\x12\x0e\n\x06python\x18\x06 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x14 \x03(\t\x12\x11\n\tafter_any\x18\x15 \x03(\t\x12\x17\n\x0ftimeout_seconds\x18\x16 \x01(\x03\x12\x0f\n\x07retries\x18\x17 \x01(\x05\x12\x1b\n\x13retry_delay_seconds\x18\x18 \x01(\x03\x12\x0f\n\x07stop_if\x18\x19 \x01(\t\x12\x0c\n\x04gpus\x18\x07 \x01(\x01\x12\x0f\n\x07gpu_ids\x18\x08 \x03(\x05\x12\x10\n\x08priority\x18\t \x01(\x05\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\x11SubmitJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x10\n\x08warnings\x18\x02 \x03(\t\"@\n\x11SubmitJobsRequest\x12+\n\x04jobs\x18\x01 \x03(\x0b\x32\x1d.meeshkan.v1.SubmitJobRequest\"4\n\x12SubmitJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"k\n\x0fListJobsRequest\x12%\n\x06states\x18\x01 \x03(\x0e\x32\x15.meeshkan.v1.JobState\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\"\n\x04view\x18\x03 \x01(\x0e\x32\x14.meeshkan.v1.JobView\"2\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"#\n\rGetJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"=\n\x10\x43\x61ncelJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x15\n\rgrace_seconds\x18\x02 \x01(\x05\"a\n\x11\x43\x61ncelJobResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12-\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x15.meeshkan.v1.JobState\"H\n\x11StreamLogsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\"\x8e\x01\n\x08LogChunk\x12,\n\x06stream\x18\x01 \x01(\x0e\x32\x1c.meeshkan.v1.LogChunk.Stream\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"F\n\x06Stream\x12\x16\n\x12STREAM_UNSPECIFIED\x10\x00\x12\x11\n\rSTREAM_STDOUT\x10\x01\x12\x11\n\rSTREAM_STDERR\x10\x02\".\n\x18ListNotificationsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"r\n\x19ListNotificationsResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12\x36\n\rnotifications\x18\x02 \x03(\x0b\x32\x1f.meeshkan.v1.NotificationRecord\"R\n\x10GetReportRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x14\n\x0chistory_name\x18\x02 \x01(\t\x12\x14\n\x0ctrend_points\x18\x03 \x01(\x05\"\xc1\x01\n\x11GetReportResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.meeshkan.v1.Job\x12+\n\x07scalars\x18\x02 \x03(\x0b\x32\x1a.meeshkan.v1.ScalarSummary\x12)\n\x07history\x18\x03 \x03(\x0b\x32\x18.meeshkan.v1.ScalarPoint\x12\x35\n\x10\x63ondition_events\x18\x04 \x03(\x0b\x32\x1b.meeshkan.v1.ConditionEvent\"e\n\x12RenderChartRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12\r\n\x05log_y\x18\x05 \x01(\x08\"\"\n\x13RenderChartResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"%\n\x0f\x46indJobsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"2\n\x10\x46indJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"\x0e\n\x0c\x43learRequest\"A\n\rClearResponse\x12\x1b\n\x13\x63leared_job_numbers\x18\x01 \x03(\x03\x12\x13\n\x0b\x62ytes_freed\x18\x02 \x01(\x03\"%\n\x0fRetryJobRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"&\n\x0fWaitJobsRequest\x12\x13\n\x0bidentifiers\x18\x01 \x03(\t\"2\n\x10WaitJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.meeshkan.v1.Job\"\x12\n\x10GetStatusRequest\"\xfb\x02\n\x0b\x41gentStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x61ta_folder\x18\x04 \x01(\t\x12\x0e\n\x06python\x18\x05 \x01(\t\x12\x0b\n\x03pid\x18\x06 \x01(\x05\x12\x0e\n\x06queued\x18\x07 \x01(\x03\x12\x0f\n\x07running\x18\x08 \x01(\x03\x12\x10\n\x08\x66inished\x18\t \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\n \x01(\x03\x12\x10\n\x08\x63\x61nceled\x18\x0b \x01(\x03\x12\r\n\x05slots\x18\x0c \x01(\x05\x12\x0e\n\x06paused\x18\r \x01(\x08\x12$\n\x04gpus\x18\x0e \x03(\x0b\x32\x16.meeshkan.v1.GpuStatus\x12\x1b\n\x13gpu_busy_memory_mib\x18\x0f \x01(\x05\x12\x1d\n\x15reserve_after_seconds\x18\x10 \x01(\x05\x12\x0e\n\x06listen\x18\x14 \x01(\t\"\xa8\x01\n\tGpuStatus\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x18\n\x10memory_total_mib\x18\x04 \x01(\x03\x12\x17\n\x0fmemory_used_mib\x18\x05 \x01(\x03\x12\x14\n\x0c\x62usy_outside\x18\x06 \x01(\x08\x12\'\n\x07holders\x18\x07 \x03(\x0b\x32\x16.meeshkan.v1.GpuHolder\".\n\tGpuHolder\x12\x12\n\njob_number\x18\x01 \x01(\x03\x12\r\n\x05share\x18\x02 \x01(\x01\"\'\n\x15SetQueuePausedRequest\x12\x0e\n\x06paused\x18\x01 \x01(\x08\"\x17\n\x15ReloadSettingsRequest\"&\n\x0fShutdownRequest\x12\x13\n\x0b\x63\x61ncel_jobs\x18\x01 \x01(\x08\"M\n\x10ShutdownResponse\x12\x1c\n\x14\x63\x61nceled_job_numbers\x18\x01 \x03(\x03\x12\x1b\n\x13running_job_numbers\x18\x02 \x03(\x03*J\n\x07JobView\x12\x18\n\x14JOB_VIEW_UNSPECIFIED\x10\x00\x12\x11\n\rJOB_VIEW_FULL\x10\x01\x12\x12\n\x0eJOB_VIEW_BASIC\x10\x02\x32\x88\n\n\nJobService\x12J\n\tSubmitJob\x12\x1d.meeshkan.v1.SubmitJobRequest\x1a\x1e.meeshkan.v1.SubmitJobResponse\x12M\n\nSubmitJobs\x12\x1e.meeshkan.v1.SubmitJobsRequest\x1a\x1f.meeshkan.v1.SubmitJobsResponse\x12G\n\x08ListJobs\x12\x1c.meeshkan.v1.ListJobsRequest\x1a\x1d.meeshkan.v1.ListJobsResponse\x12\x36\n\x06GetJob\x12\x1a.meeshkan.v1.GetJobRequest\x1a\x10.meeshkan.v1.Job\x12G\n\x08\x46indJobs\x12\x1c.meeshkan.v1.FindJobsRequest\x1a\x1d.meeshkan.v1.FindJobsResponse\x12J\n\tCancelJob\x12\x1d.meeshkan.v1.CancelJobRequest\x1a\x1e.meeshkan.v1.CancelJobResponse\x12\x45\n\nStreamLogs\x12\x1e.meeshkan.v1.StreamLogsRequest\x1a\x15.meeshkan.v1.LogChunk0\x01\x12\x62\n\x11ListNotifications\x12%.meeshkan.v1.ListNotificationsRequest\x1a&.meeshkan.v1.ListNotificationsResponse\x12J\n\tGetReport\x12\x1d.meeshkan.v1.GetReportRequest\x1a\x1e.meeshkan.v1.GetReportResponse\x12P\n\x0bRenderChart\x12\x1f.meeshkan.v1.RenderChartRequest\x1a .meeshkan.v1.RenderChartResponse\x12>\n\x05\x43lear\x12\x19.meeshkan.v1.ClearRequest\x1a\x1a.meeshkan.v1.ClearResponse\x12\x44\n\tGetStatus\x12\x1d.meeshkan.v1.GetStatusRequest\x1a\x18.meeshkan.v1.AgentStatus\x12H\n\x08RetryJob\x12\x1c.meeshkan.v1.RetryJobRequest\x1a\x1e.meeshkan.v1.SubmitJobResponse\x12G\n\x08WaitJobs\x12\x1c.meeshkan.v1.WaitJobsRequest\x1a\x1d.meeshkan.v1.WaitJobsResponse\x12N\n\x0eSetQueuePaused\x12\".meeshkan.v1.SetQueuePausedRequest\x1a\x18.meeshkan.v1.AgentStatus\x12N\n\x0eReloadSettings\x12\".meeshkan.v1.ReloadSettingsRequest\x1a\x18.meeshkan.v1.AgentStatus\x12G\n\x08Shutdown\x12\x1c.meeshkan.v1.ShutdownRequest\x1a\x1d.meeshkan.v1.ShutdownResponseB\x0e\xaa\x02\x0bMeeshkan.V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'meeshkan.v1.jobs_pb2', globals())
@@ -25,8 +25,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'\252\002\013Meeshkan.V1'
   _SUBMITJOBREQUEST_ENVIRONMENTENTRY._options = None
   _SUBMITJOBREQUEST_ENVIRONMENTENTRY._serialized_options = b'8\001'
-  _JOBVIEW._serialized_start=2858
-  _JOBVIEW._serialized_end=2932
+  _JOBVIEW._serialized_start=2980
+  _JOBVIEW._serialized_end=3054
   _SUBMITJOBREQUEST._serialized_start=98
   _SUBMITJOBREQUEST._serialized_end=515
   _SUBMITJOBREQUEST_ENVIRONMENTENTRY._serialized_start=465
@@ -62,35 +62,39 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETREPORTRESPONSE._serialized_start=1535
   _GETREPORTRESPONSE._serialized_end=1728
   _RENDERCHARTREQUEST._serialized_start=1730
-  _RENDERCHARTREQUEST._serialized_end=1816
-  _RENDERCHARTRESPONSE._serialized_start=1818
-  _RENDERCHARTRESPONSE._serialized_end=1852
-  _CLEARREQUEST._serialized_start=1854
-  _CLEARREQUEST._serialized_end=1868
-  _CLEARRESPONSE._serialized_start=1870
-  _CLEARRESPONSE._serialized_end=1935
-  _RETRYJOBREQUEST._serialized_start=1937
-  _RETRYJOBREQUEST._serialized_end=1974
-  _WAITJOBSREQUEST._serialized_start=1976
-  _WAITJOBSREQUEST._serialized_end=2014
-  _WAITJOBSRESPONSE._serialized_start=2016
-  _WAITJOBSRESPONSE._serialized_end=2066
-  _GETSTATUSREQUEST._serialized_start=2068
-  _GETSTATUSREQUEST._serialized_end=2086
-  _AGENTSTATUS._serialized_start=2089
-  _AGENTSTATUS._serialized_end=2452
-  _GPUSTATUS._serialized_start=2455
-  _GPUSTATUS._serialized_end=2623
-  _GPUHOLDER._serialized_start=2625
-  _GPUHOLDER._serialized_end=2671
-  _SETQUEUEPAUSEDREQUEST._serialized_start=2673
-  _SETQUEUEPAUSEDREQUEST._serialized_end=2712
-  _RELOADSETTINGSREQUEST._serialized_start=2714
-  _RELOADSETTINGSREQUEST._serialized_end=2737
-  _SHUTDOWNREQUEST._serialized_start=2739
-  _SHUTDOWNREQUEST._serialized_end=2777
-  _SHUTDOWNRESPONSE._serialized_start=2779
-  _SHUTDOWNRESPONSE._serialized_end=2856
-  _JOBSERVICE._serialized_start=2935
-  _JOBSERVICE._serialized_end=4150
+  _RENDERCHARTREQUEST._serialized_end=1831
+  _RENDERCHARTRESPONSE._serialized_start=1833
+  _RENDERCHARTRESPONSE._serialized_end=1867
+  _FINDJOBSREQUEST._serialized_start=1869
+  _FINDJOBSREQUEST._serialized_end=1906
+  _FINDJOBSRESPONSE._serialized_start=1908
+  _FINDJOBSRESPONSE._serialized_end=1958
+  _CLEARREQUEST._serialized_start=1960
+  _CLEARREQUEST._serialized_end=1974
+  _CLEARRESPONSE._serialized_start=1976
+  _CLEARRESPONSE._serialized_end=2041
+  _RETRYJOBREQUEST._serialized_start=2043
+  _RETRYJOBREQUEST._serialized_end=2080
+  _WAITJOBSREQUEST._serialized_start=2082
+  _WAITJOBSREQUEST._serialized_end=2120
+  _WAITJOBSRESPONSE._serialized_start=2122
+  _WAITJOBSRESPONSE._serialized_end=2172
+  _GETSTATUSREQUEST._serialized_start=2174
+  _GETSTATUSREQUEST._serialized_end=2192
+  _AGENTSTATUS._serialized_start=2195
+  _AGENTSTATUS._serialized_end=2574
+  _GPUSTATUS._serialized_start=2577
+  _GPUSTATUS._serialized_end=2745
+  _GPUHOLDER._serialized_start=2747
+  _GPUHOLDER._serialized_end=2793
+  _SETQUEUEPAUSEDREQUEST._serialized_start=2795
+  _SETQUEUEPAUSEDREQUEST._serialized_end=2834
+  _RELOADSETTINGSREQUEST._serialized_start=2836
+  _RELOADSETTINGSREQUEST._serialized_end=2859
+  _SHUTDOWNREQUEST._serialized_start=2861
+  _SHUTDOWNREQUEST._serialized_end=2899
+  _SHUTDOWNRESPONSE._serialized_start=2901
+  _SHUTDOWNRESPONSE._serialized_end=2978
+  _JOBSERVICE._serialized_start=3057
+  _JOBSERVICE._serialized_end=4345
 # @@protoc_insertion_point(module_scope)

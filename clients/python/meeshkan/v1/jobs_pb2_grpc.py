@@ -35,6 +35,11 @@ class JobServiceStub(object):
                 request_serializer=meeshkan_dot_v1_dot_jobs__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=meeshkan_dot_v1_dot_types__pb2.Job.FromString,
                 )
+        self.FindJobs = channel.unary_unary(
+                '/meeshkan.v1.JobService/FindJobs',
+                request_serializer=meeshkan_dot_v1_dot_jobs__pb2.FindJobsRequest.SerializeToString,
+                response_deserializer=meeshkan_dot_v1_dot_jobs__pb2.FindJobsResponse.FromString,
+                )
         self.CancelJob = channel.unary_unary(
                 '/meeshkan.v1.JobService/CancelJob',
                 request_serializer=meeshkan_dot_v1_dot_jobs__pb2.CancelJobRequest.SerializeToString,
@@ -122,6 +127,14 @@ class JobServiceServicer(object):
 
     def GetJob(self, request, context):
         """Resolves a job identifier (UUID, number, or a glob on the name) to one job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindJobs(self, request, context):
+        """Every job an identifier names under the first rule that finds any (README, "Naming a job"), the latest first;
+        NOT_FOUND when none. Commands say which one they took when there are several.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -229,6 +242,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.GetJob,
                     request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.GetJobRequest.FromString,
                     response_serializer=meeshkan_dot_v1_dot_types__pb2.Job.SerializeToString,
+            ),
+            'FindJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindJobs,
+                    request_deserializer=meeshkan_dot_v1_dot_jobs__pb2.FindJobsRequest.FromString,
+                    response_serializer=meeshkan_dot_v1_dot_jobs__pb2.FindJobsResponse.SerializeToString,
             ),
             'CancelJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelJob,
@@ -365,6 +383,23 @@ class JobService(object):
         return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/GetJob',
             meeshkan_dot_v1_dot_jobs__pb2.GetJobRequest.SerializeToString,
             meeshkan_dot_v1_dot_types__pb2.Job.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def FindJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/meeshkan.v1.JobService/FindJobs',
+            meeshkan_dot_v1_dot_jobs__pb2.FindJobsRequest.SerializeToString,
+            meeshkan_dot_v1_dot_jobs__pb2.FindJobsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -29,12 +29,12 @@ public sealed class SlackSink(string webhookUrl) : INotificationSink
         var text = n.Event is NotificationEvent.Custom or NotificationEvent.Test ? n.Message ?? "" : summary;
         if (text.Length > 0)
         {
-            blocks.Add(Section(Escape(text)));
+            blocks.Add(Section(Plain(text)));
         }
         var fields = new JsonArray();
         foreach (var (label, value) in NotificationText.Fields(n).Take(10))
         {
-            fields.Add((JsonNode)new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip($"*{Escape(label)}*\n{Escape(value)}", 2000) });
+            fields.Add((JsonNode)new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip($"*{Plain(label)}*\n{Plain(value)}", 2000) });
         }
         blocks.Add((JsonNode)new JsonObject { ["type"] = "section", ["fields"] = fields });
         if (n.Scalars.Count > 0)
@@ -51,7 +51,7 @@ public sealed class SlackSink(string webhookUrl) : INotificationSink
             {
                 ["type"] = "context",
                 ["elements"] = new JsonArray(
-                    new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip(Escape($"Chart: {n.ChartPath} on {n.Host}"), 2000) }),
+                    new JsonObject { ["type"] = "mrkdwn", ["text"] = Clip(Plain($"Chart: {n.ChartPath} on {n.Host}"), 2000) }),
             });
         }
         return new JsonObject { ["text"] = Clip(Escape($"{title}: {summary}"), 3000), ["blocks"] = blocks };
@@ -73,6 +73,33 @@ public sealed class SlackSink(string webhookUrl) : INotificationSink
             text = keepEnd ? "…" + text[^(room - 1)..] : text[..(room - 1)] + "…";
         }
         return "```\n" + text + "\n```";
+    }
+
+    /// <summary>
+    /// Text shown as it is in mrkdwn: the control characters escaped, and a zero-width space after each of
+    /// <c>* _ ~ `</c> at a word's edge (mrkdwn has no escape for those), so that a job named <c>*bold*</c> does not
+    /// turn bold; <c>train_loss</c> stays as it is.
+    /// </summary>
+    private static string Plain(string text)
+    {
+        var escaped = Escape(text);
+        if (escaped.IndexOfAny(['*', '_', '~', '`']) < 0)
+        {
+            return escaped;
+        }
+        var plain = new System.Text.StringBuilder(escaped.Length + 8);
+        for (var i = 0; i < escaped.Length; i++)
+        {
+            var c = escaped[i];
+            plain.Append(c);
+            // Inside a word (train_loss) a marker formats nothing; at a word's edge it may open or close a style.
+            var inWord = i > 0 && i < escaped.Length - 1 && char.IsLetterOrDigit(escaped[i - 1]) && char.IsLetterOrDigit(escaped[i + 1]);
+            if (c is '*' or '_' or '~' or '`' && !inWord)
+            {
+                plain.Append('​');
+            }
+        }
+        return plain.ToString();
     }
 
     /// <summary>Slack's three control characters in mrkdwn.</summary>
