@@ -30,11 +30,13 @@ var commandRan = false;
 using var host = new HostBuilder()
     .ConfigureCocona(arguments, configureApplication: app =>
     {
-        // Before the commands: Cocona applies a filter to the commands added after it.
-        app.UseFilter(new DelegateCommandFilter((context, next) =>
+        // Before the commands: Cocona applies a filter to the commands added after it. A missing or malformed argument
+        // throws out of next() before the command's code runs: only a command that returned ran.
+        app.UseFilter(new DelegateCommandFilter(async (context, next) =>
         {
+            var code = await next(context);
             commandRan = true;
-            return next(context);
+            return code;
         }));
         app.AddCommands<AgentCommands>();
         app.AddCommands<JobCommands>();

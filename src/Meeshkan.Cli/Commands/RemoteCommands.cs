@@ -160,7 +160,7 @@ internal sealed class RemoteSubCommands
         {
             try
             {
-                if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is { } status)
+                if (await connection.TryStatusAsync(TimeSpan.FromSeconds(5)) is { } status)
                 {
                     return status.Listen.Length > 0 ? status.Listen : null;
                 }

@@ -68,7 +68,7 @@ public sealed class IdentifierTests
         var result = _sandbox.Run("cancel", "-y", "dup");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Stderr, Does.Contain("matches 2 jobs that can be canceled; nothing canceled"));
-        Assert.That(result.Stderr, Does.Contain($"{one}  dup").And.Contain($"{two}  dup"));
+        Assert.That(result.Stderr, Does.Match($@"(?m)^{one} +dup +QUEUED").And.Match($@"(?m)^{two} +dup +QUEUED"));
         Assert.That(new[] { one, two }.Select(n => _sandbox.Job(n)!.State), Has.None.EqualTo("CANCELED"));
         Assert.That(_sandbox.Run("cancel", "-y", "--grace", "1", blocker.ToString()).ExitCode, Is.Zero);
     }
