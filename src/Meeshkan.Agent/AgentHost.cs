@@ -132,6 +132,8 @@ public static class AgentHost
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<Scalars.UnsentScalars>();
             services.AddJobs();
+            services.AddSingleton<OutputScalars.OutputScalarReader>();
+            services.AddSingleton<IAgentObserver>(sp => sp.GetRequiredService<OutputScalars.OutputScalarReader>());
             services.AddNotifications();
             services.AddTelegramBot();
 

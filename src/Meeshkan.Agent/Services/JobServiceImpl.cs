@@ -29,6 +29,7 @@ public sealed class JobServiceImpl(
     {
         var (job, resolved) = Prepare(request);
         var record = lifecycle.Submit([job])[0];
+        OutputScalars.OutputScalarReader.Remember(record);
         var response = new SubmitJobResponse { Job = record.ToProto() };
         if (resolved.Python is { } python && pythonCheck.MissingModules(python) is { } missing)
         {
@@ -42,6 +43,10 @@ public sealed class JobServiceImpl(
     {
         var prepared = request.Jobs.Select(r => Prepare(r).Job).ToList();
         var records = lifecycle.Submit(prepared);
+        foreach (var record in records)
+        {
+            OutputScalars.OutputScalarReader.Remember(record);
+        }
         var response = new SubmitJobsResponse();
         response.Jobs.AddRange(records.Select(r => r.ToProto()));
         return Task.FromResult(response);
@@ -52,7 +57,9 @@ public sealed class JobServiceImpl(
         var interval = ReportInterval(request.ReportIntervalSeconds);
         var gpus = queue.Check(request.Gpus, request.GpuIds);
         var resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
-        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval)
+        // ArgumentException (a bad --scalar-pattern) is INVALID_ARGUMENT, like the resolver's.
+        var environment = OutputScalars.OutputScalarReader.WithOptions(resolved.Environment, request.ScalarsFromOutput, request.ScalarPattern);
+        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, environment, interval)
         {
             Priority = request.Priority,
             GpuQuarters = gpus.Amount.Quarters,

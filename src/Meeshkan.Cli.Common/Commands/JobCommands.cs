@@ -17,12 +17,18 @@ internal sealed class JobCommands
         [Argument(Description = "Script or command, then its arguments")] string[] command,
         [Option(Description = "GPUs the job needs, held by it alone: a whole number, or 1/2, 1/4 to share one GPU")] string? gpus = null,
         [Option("gpu-ids", Description = "The GPUs it may use, like 0,2 (alone: exactly those)")] string? gpuIds = null,
-        [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null) =>
+        [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null,
+        [Option(Description = "Read scalars from the job's output: `name: value`, `name=value`, `name: value (step N)`, tqdm progress")] bool scalarsFromOutput = false,
+        [Option(Description = "Your own regex for scalars in the output: named groups value (required), name, step")] string? scalarPattern = null) =>
         AgentConnection.RunAsync(async connection =>
         {
             if (reportInterval is <= 0)
             {
                 throw new UsageException($"--report-interval must be a positive number of seconds, not {reportInterval}");
+            }
+            if (scalarPattern is not null)
+            {
+                CheckScalarPattern(scalarPattern);
             }
             var request = new SubmitJobRequest
             {
@@ -30,6 +36,8 @@ internal sealed class JobCommands
                 ReportIntervalSeconds = reportInterval ?? 0,
                 WorkingDirectory = Environment.CurrentDirectory,
                 Python = python ?? "",
+                ScalarsFromOutput = scalarsFromOutput || scalarPattern is not null,
+                ScalarPattern = scalarPattern ?? "",
             };
             SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
             request.Command.AddRange(command);
@@ -125,6 +133,24 @@ internal sealed class JobCommands
             : $"Cleared {reply.ClearedJobNumbers.Count} ended job(s), {reply.BytesFreed / 1024.0:0.#} KiB of logs.");
         return 0;
     });
+
+    /// <summary>The agent checks it too; checking here gives a usage error (exit 2) without a round trip.</summary>
+    private static void CheckScalarPattern(string pattern)
+    {
+        System.Text.RegularExpressions.Regex regex;
+        try
+        {
+            regex = new System.Text.RegularExpressions.Regex(pattern);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--scalar-pattern does not compile: {e.Message}");
+        }
+        if (!regex.GetGroupNames().Contains("value"))
+        {
+            throw new UsageException("--scalar-pattern needs a named group `value`, e.g. '(?<name>\\w+) is (?<value>[-+.\\deE]+|nan|inf)'");
+        }
+    }
 
     private static string NotificationStatus(Job job) => job.LastNotification is { } last
         ? last.Status switch
