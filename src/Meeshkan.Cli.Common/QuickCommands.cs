@@ -18,7 +18,8 @@ internal static class QuickCommands
         ["list", "--json"] => () => new JobCommands().List(json: true),
         // CommandLine.Normalize puts `--` before the job's command when no submit option precedes it.
         ["submit", "--", var first, ..] when !first.StartsWith('-') =>
-            () => new JobCommands().Submit(name: null, reportInterval: null, python: null, cwd: null, command: args[2..], gpus: null, gpuIds: null, priority: null),
+            () => new JobCommands().Submit(name: null, reportInterval: null, python: null, cwd: null, command: args[2..], gpus: null, gpuIds: null, priority: null,
+                on: null, timeout: null, cpus: null, mem: null, partition: null),
         _ => null,
     };
 }

@@ -43,6 +43,12 @@ public sealed class AgentConfig
     /// </summary>
     public string? Listen { get; set; }
 
+    /// <summary>The Slurm executor's settings (<c>meeshkan setup --slurm</c>); null: not set up.</summary>
+    public SlurmSettings? Slurm { get; set; }
+
+    /// <summary>Where jobs run unless <c>submit --on</c> says otherwise: "local" (default) or "slurm".</summary>
+    public string? Executor { get; set; }
+
     /// <summary>
     /// Settings this version does not know, kept as they are; among them the CLI's own (<c>remotes</c>: the agents on
     /// other machines this CLI drives, src/Meeshkan.Cli.Common/Remotes), which the agent never reads.

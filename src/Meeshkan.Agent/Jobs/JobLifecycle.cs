@@ -19,7 +19,11 @@ public sealed partial class JobLifecycle(
     /// <summary>Queues jobs, in order, and wakes the run loop.</summary>
     public IReadOnlyList<JobRecord> Submit(IReadOnlyList<JobStore.NewJob> jobs)
     {
-        var records = store.Insert(jobs, options.Home.JobFolder);
+        // Slurm jobs' folders go where the compute nodes see them (setup --slurm-folder), by default the data folder.
+        var folders = jobs.Count > 0 && jobs[0].Executor == Executors.Slurm.SlurmExecutor.ExecutorName && config.Slurm?.Folder is { Length: > 0 } shared
+            ? (Func<long, string>)(n => Path.Combine(shared, "jobs", n.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            : options.Home.JobFolder;
+        var records = store.Insert(jobs, folders);
         runLoop.JobsQueued();
         return records;
     }
@@ -109,6 +113,9 @@ public sealed partial class JobLifecycle(
 
     /// <summary>A queued job with its environment, to start it; null when it left the queue.</summary>
     public JobRecord? QueuedJob(long number) => store.QueuedWithEnvironment(number);
+
+    /// <summary>The queued jobs submitted to an executor that takes no slot (Slurm), oldest first.</summary>
+    public IReadOnlyList<JobRecord> QueuedOn(string executor) => store.QueuedOn(executor);
 
     /// <summary>Jobs an earlier agent started that have not ended.</summary>
     public IReadOnlyList<JobRecord> JobsToReattach() => store.List([JobState.Running]).Where(j => !j.External).ToList();

@@ -32,6 +32,9 @@ public sealed partial class JobScheduler(
     // Jobs that ended, recorded after the next job has started: the next starts as soon as a slot frees, without
     // waiting on the database (bench/notes.md).
     private readonly List<(Running Job, JobExit Exit)> _ended = [];
+    // Executors that take no slot (Slurm): their queued jobs are handed over at once, whatever runs locally.
+    private readonly IJobExecutor[] _handOver = [.. executors.Where(e => !e.TakesSlot)];
+    private bool _handOverDue = true;
     // The highest job number read into the waiting queue: new jobs are read from there on.
     private long _lastQueued;
 
@@ -50,15 +53,19 @@ public sealed partial class JobScheduler(
             Log.Reattaching(logger, job.Number, executor.Name, job.ExecutorReference ?? "");
             executor.Reattach(job, stopping);
             _running[job.Number] = new Running(job, executor);
-            lock (queue.Gate)
+            if (executor.TakesSlot)
             {
-                queue.Restore(job);
+                lock (queue.Gate)
+                {
+                    queue.Restore(job);
+                }
             }
         }
         ReadQueued(all: true);
         var reader = inbox.Reader;
         while (!stopping.IsCancellationRequested)
         {
+            await HandOverAsync(stopping).ConfigureAwait(false);
             await StartWhatFitsAsync(stopping).ConfigureAwait(false);
             RecordEnded();
             if (!reader.TryRead(out var signal))
@@ -83,6 +90,7 @@ public sealed partial class JobScheduler(
         switch (signal)
         {
             case RunLoopInbox.QueueChanged changed:
+                _handOverDue = true;
                 ReadQueued(all: changed.Reordered);
                 break;
             case RunLoopInbox.ResourcesChangedSignal:
@@ -178,7 +186,28 @@ public sealed partial class JobScheduler(
         }
     }
 
-    /// <summary>Starts the job on its executor; false when it did not start (failed, or canceled meanwhile).</summary>
+    /// <summary>Gives every queued job of a slot-less executor (Slurm) to it; one that cannot take them now keeps them queued.</summary>
+    private async Task HandOverAsync(CancellationToken stopping)
+    {
+        if (!_handOverDue || _handOver.Length == 0)
+        {
+            return;
+        }
+        _handOverDue = false;
+        foreach (var executor in _handOver)
+        {
+            foreach (var job in lifecycle.QueuedOn(executor.Name))
+            {
+                await StartAsync(job, [], 0, stopping).ConfigureAwait(false);
+                if (!executor.Available)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts the job on its executor; false when it did not start (failed, canceled meanwhile, or kept queued).</summary>
     private async Task<bool> StartAsync(JobRecord job, int[] gpus, int slot, CancellationToken stopping)
     {
         if (ExecutorOf(job) is not { } executor)
@@ -194,6 +223,12 @@ public sealed partial class JobScheduler(
         catch (ExecutorStartException e)
         {
             lifecycle.FailToStart(job, e.Message);
+            return false;
+        }
+        catch (ExecutorUnavailableException e)
+        {
+            // Stays queued; the executor wakes the loop once it can take jobs again.
+            lifecycle.NoteExecutorState(job.Number, e.Message);
             return false;
         }
         if (lifecycle.MarkStarted(job, executor.Name, start, gpus, slot) is not { } started)

@@ -42,6 +42,8 @@ public static class JobMapper
             OutputDirectory = job.OutputDirectory,
             External = job.External,
             Pid = job.Pid ?? 0,
+            Executor = job.Executor ?? "",
+            ExecutorState = job.IsEnded ? "" : job.ExecutorState ?? "",
         };
         proto.Command.AddRange(job.Command);
         if (job.StartedAt is { } started)
@@ -70,7 +72,11 @@ public static class JobMapper
     /// <summary>The fields of <see cref="V1.JobView.Basic"/>: what `meeshkan list` shows.</summary>
     public static V1.Job ToBasicProto(this JobRecord job)
     {
-        var proto = new V1.Job { Number = job.Number, Name = job.Name, State = ToProto(job.State) };
+        var proto = new V1.Job
+        {
+            Number = job.Number, Name = job.Name, State = ToProto(job.State),
+            ExecutorState = job.IsEnded ? "" : job.ExecutorState ?? "",
+        };
         proto.Command.AddRange(job.Command);
         if (job.StartedAt is { } started)
         {

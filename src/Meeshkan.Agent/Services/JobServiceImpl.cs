@@ -52,11 +52,16 @@ public sealed class JobServiceImpl(
         var interval = ReportInterval(request.ReportIntervalSeconds);
         var gpus = queue.Check(request.Gpus, request.GpuIds);
         var resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
-        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval)
+        var executor = Executors.Slurm.SlurmRequest.ExecutorFor(request, config);
+        var environment = executor == Executors.Slurm.SlurmExecutor.ExecutorName
+            ? Executors.Slurm.SlurmRequest.WithOptions(resolved.Environment, request, config)
+            : Executors.Slurm.SlurmRequest.LocalOnly(request, resolved.Environment);
+        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, environment, interval, Executor: executor)
         {
             Priority = request.Priority,
-            GpuQuarters = gpus.Amount.Quarters,
-            GpuIds = gpus.Ids,
+            // Slurm hands out a Slurm job's GPUs (--gres), not this machine.
+            GpuQuarters = executor is null ? gpus.Amount.Quarters : 0,
+            GpuIds = executor is null ? gpus.Ids : null,
         }, resolved);
     }
 

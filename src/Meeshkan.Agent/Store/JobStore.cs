@@ -25,7 +25,8 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     /// <summary>A job about to be queued; the store gives it its number and output folder.</summary>
     public sealed record NewJob(string Name, IReadOnlyList<string> Command, string WorkingDirectory,
-        IReadOnlyDictionary<string, string>? Environment, int ReportIntervalSeconds, bool External = false, int? Pid = null)
+        IReadOnlyDictionary<string, string>? Environment, int ReportIntervalSeconds, bool External = false, int? Pid = null,
+        string? Executor = null)
     {
         public int Priority { get; init; }
         public int GpuQuarters { get; init; }
@@ -45,9 +46,9 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText =
-            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids) " +
-            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds) RETURNING number";
-        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds");
+            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids, executor) " +
+            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds, $executor) RETURNING number";
+        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds", "$executor");
         using var setFolder = connection.CreateCommand();
         setFolder.Transaction = transaction;
         setFolder.CommandText = "UPDATE jobs SET output_directory = $dir WHERE number = $number";
@@ -72,6 +73,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             p[11].Value = job.Priority;
             p[12].Value = job.GpuQuarters;
             p[13].Value = (object?)Ints(job.GpuIds) ?? DBNull.Value;
+            p[14].Value = job.Executor is { } executor ? executor : DBNull.Value;
             var number = (long)insert.ExecuteScalar()!;
             var folder = outputFolder(number);
             f[0].Value = folder;
@@ -84,7 +86,7 @@ public sealed class JobStore(Database database, TimeProvider time)
                 WorkingDirectory = job.WorkingDirectory, Environment = job.Environment,
                 ReportIntervalSeconds = job.ReportIntervalSeconds, CreatedAt = FromMs(now.ToUnixTimeMilliseconds()),
                 StartedAt = state == JobState.Running ? FromMs(now.ToUnixTimeMilliseconds()) : null,
-                External = job.External, Pid = job.Pid, OutputDirectory = folder,
+                External = job.External, Pid = job.Pid, OutputDirectory = folder, Executor = job.Executor,
                 Priority = job.Priority, GpuQuarters = job.GpuQuarters, GpuIds = job.GpuIds,
             });
         }
@@ -104,7 +106,19 @@ public sealed class JobStore(Database database, TimeProvider time)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM jobs WHERE state = {StateCode(JobState.Queued)} ORDER BY number LIMIT {limit}";
+        // Jobs for an executor that takes no slot (Slurm: chosen at submit) are not in this queue: see QueuedOn.
+        command.CommandText = $"SELECT {Columns} FROM jobs WHERE state = {StateCode(JobState.Queued)} AND (executor IS NULL OR executor = 'local') " +
+            $"ORDER BY number LIMIT {limit}";
+        return Read(command);
+    }
+
+    /// <summary>The queued jobs submitted to this executor (<c>submit --on slurm</c>), oldest first.</summary>
+    public IReadOnlyList<JobRecord> QueuedOn(string executor)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM jobs WHERE state = {StateCode(JobState.Queued)} AND executor = $e ORDER BY number";
+        command.Parameters.AddWithValue("$e", executor);
         return Read(command);
     }
 
@@ -117,7 +131,8 @@ public sealed class JobStore(Database database, TimeProvider time)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT number, priority, gpu_quarters, gpu_ids, created_at FROM jobs WHERE state = {StateCode(JobState.Queued)} AND number > $after ORDER BY number";
+        command.CommandText = $"SELECT number, priority, gpu_quarters, gpu_ids, created_at FROM jobs WHERE state = {StateCode(JobState.Queued)} AND number > $after " +
+            "AND (executor IS NULL OR executor = 'local') ORDER BY number";
         command.Parameters.AddWithValue("$after", after);
         using var reader = command.ExecuteReader();
         var jobs = new List<(long, int, int, IReadOnlyList<int>?, DateTimeOffset)>();

@@ -17,7 +17,12 @@ internal sealed class JobCommands
         [Argument(Description = "Script or command, then its arguments")] string[] command,
         [Option(Description = "GPUs the job needs, held by it alone: a whole number, or 1/2, 1/4 to share one GPU")] string? gpus = null,
         [Option("gpu-ids", Description = "The GPUs it may use, like 0,2 (alone: exactly those)")] string? gpuIds = null,
-        [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null) =>
+        [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null,
+        [Option(Description = "Where it runs: local or slurm (default: `meeshkan setup --executor`, else local)")] string? on = null,
+        [Option(Description = "Longest it may run, e.g. 90s, 45m, 2h (Slurm: --time)")] string? timeout = null,
+        [Option(Description = "Slurm: CPUs for the job (--cpus-per-task)")] int? cpus = null,
+        [Option(Description = "Slurm: memory, e.g. 16G (--mem)")] string? mem = null,
+        [Option(Description = "Slurm: partition (default: `meeshkan setup --slurm-partition`)")] string? partition = null) =>
         AgentConnection.RunAsync(async connection =>
         {
             if (reportInterval is <= 0)
@@ -30,8 +35,18 @@ internal sealed class JobCommands
                 ReportIntervalSeconds = reportInterval ?? 0,
                 WorkingDirectory = Environment.CurrentDirectory,
                 Python = python ?? "",
+                On = on ?? "",
+                Cpus = cpus ?? 0,
+                Mem = mem ?? "",
+                Partition = partition ?? "",
             };
             SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
+            if (timeout is not null)
+            {
+                request.TimeoutSeconds = JobDuration.TryParse(timeout, out var limit, out var problem)
+                    ? (long)limit.TotalSeconds
+                    : throw new UsageException($"--timeout {problem}");
+            }
             request.Command.AddRange(command);
             if (connection.Remote is not null)
             {
@@ -80,7 +95,9 @@ internal sealed class JobCommands
         foreach (var job in reply.Jobs)
         {
             // A queued job's reason to wait goes with its status, as squeue's "PD (Resources)".
-            var state = job.WaitingReason.Length > 0 ? $"{Format.State(job.State)} ({job.WaitingReason})" : Format.State(job.State);
+            // A Slurm job shows Slurm's word while it has not ended: "Slurm 12 PENDING (Resources)", "Slurm 12 RUNNING on node7".
+            var state = job.ExecutorState.Length > 0 ? job.ExecutorState
+                : job.WaitingReason.Length > 0 ? $"{Format.State(job.State)} ({job.WaitingReason})" : Format.State(job.State);
             string[] row = [job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), state,
                 Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command)];
             table.Add(gpus ? [.. row[..3], job.Gpus.Count == 0 ? "-" : string.Join(',', job.Gpus), .. row[3..]] : row);

@@ -64,7 +64,7 @@ public sealed class SlurmWatcher(SlurmClient client, ISlurmWatcherEvents events,
     {
         while (!stopping.IsCancellationRequested)
         {
-            if (_jobs.IsEmpty)
+            if (_jobs.IsEmpty && Answers)
             {
                 await _wake.WaitAsync(stopping).ConfigureAwait(false);
                 continue;
@@ -83,12 +83,14 @@ public sealed class SlurmWatcher(SlurmClient client, ISlurmWatcherEvents events,
     public async Task PollOnceAsync(CancellationToken cancel = default)
     {
         var watched = _jobs.ToArray();
-        if (watched.Length == 0)
+        if (watched.Length == 0 && Answers)
         {
             return;
         }
         Interlocked.Increment(ref _polls);
-        var poll = await client.PollAsync(watched.Select(w => w.Value.SlurmId).ToHashSet(), cancel).ConfigureAwait(false);
+        // With no job to ask about (slurmctld was down at a submit), job id 0 probes whether it answers again.
+        var ids = watched.Length > 0 ? watched.Select(w => w.Value.SlurmId).ToHashSet() : [0L];
+        var poll = await client.PollAsync(ids, cancel).ConfigureAwait(false);
         if (poll.Reachable != Answers)
         {
             Volatile.Write(ref _answers, poll.Reachable);
@@ -120,6 +122,13 @@ public sealed class SlurmWatcher(SlurmClient client, ISlurmWatcherEvents events,
                 End(Forgotten(number, job));
             }
         }
+    }
+
+    /// <summary>slurmctld did not answer a submit: polls go on (even with no job) until it answers again.</summary>
+    public void MarkDown()
+    {
+        Volatile.Write(ref _answers, false);
+        _wake.Release();
     }
 
     /// <summary>Stops watching a job (its end was recorded some other way).</summary>
