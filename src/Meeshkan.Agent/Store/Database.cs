@@ -321,5 +321,19 @@ public sealed class Database
         CREATE INDEX conditions_by_job ON conditions (job_number);
         CREATE INDEX condition_events_by_condition ON condition_events (condition_id);
         """,
+        // 4: each chunk's extent and extremes, so a chart of millions of points reads one row per chunk, not every point
+        // (ScalarBuckets). Chunks written before have NULLs and are decoded instead.
+        """
+        ALTER TABLE scalar_chunks ADD COLUMN min_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN max_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN min_time INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN max_time INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN lo REAL;
+        ALTER TABLE scalar_chunks ADD COLUMN lo_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN lo_time INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN hi REAL;
+        ALTER TABLE scalar_chunks ADD COLUMN hi_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN hi_time INTEGER;
+        """,
     ];
 }

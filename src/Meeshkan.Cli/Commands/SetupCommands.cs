@@ -33,6 +33,8 @@ internal sealed class SetupCommands
         [Option("telegram-chat", Description = "Telegram chat id that gets notifications and may send commands (repeat, or separate with commas)")] string[]? telegramChat = null,
         [Option("telegram-api", Description = "Bot API base address (default https://api.telegram.org)")] string? telegramApi = null,
         [Option("no-telegram", Description = "Remove the Telegram bot")] bool noTelegram = false,
+        [Option("dashboard", Description = "Dashboard address ADDRESS:PORT (default 127.0.0.1:7601; port 0 picks a free one)")] string? dashboard = null,
+        [Option("no-dashboard", Description = "Turn the dashboard off")] bool noDashboard = false,
         [Option("test", Description = "Send a test notification to each configured channel and report which worked")] bool test = false)
     {
         var home = MeeshkanHome.FromEnvironment();
@@ -48,7 +50,7 @@ internal sealed class SetupCommands
         var changes = new SetupChanges(python, slackWebhook, noSlack, discordWebhook, noDiscord, webhookUrl, webhookSecret, noWebhook,
             smtpHost, smtpPort, smtpUser, smtpPassword, smtpSecurity, emailFrom, emailTo, noEmail);
         var telegram = new TelegramSetup(telegramToken, telegramChat, telegramApi, noTelegram);
-        var anyFlag = changes.Any || telegram.Any;
+        var anyFlag = changes.Any || telegram.Any || dashboard is not null || noDashboard;
         try
         {
             if (!anyFlag && !test && !Console.IsInputRedirected)
@@ -59,6 +61,7 @@ internal sealed class SetupCommands
             {
                 changes.ApplyTo(config);
                 telegram.ApplyTo(config);
+                DashboardSetup.ApplyTo(config, dashboard, noDashboard);
             }
         }
         catch (ArgumentException e)
