@@ -75,6 +75,10 @@ internal sealed class SetupCommands
             Console.WriteLine($"Configuration written to {home.ConfigPath} (readable by you only).");
             Console.WriteLine($"Notification channels: {SetupPrompts.Describe(config.Notifications)}.");
             Console.WriteLine("A running agent picks up channel changes with its next notification; the Python setting applies after `meeshkan stop` and `meeshkan start`.");
+            if (dashboard is not null || noDashboard)
+            {
+                Console.WriteLine($"Dashboard: {(noDashboard ? "off" : dashboard)}; applies after `meeshkan stop` and `meeshkan start`.");
+            }
         }
         return test ? await NotificationTest.RunAsync(config.Notifications) : 0;
     }
