@@ -132,6 +132,8 @@ public static class AgentHost
             services.AddSingleton<ConditionStore>();
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<Scalars.UnsentScalars>();
+            services.AddSingleton<Jobs.JobEnds>();
+            services.AddSingleton<IAgentObserver>(sp => sp.GetRequiredService<Jobs.JobEnds>());
             services.AddSingleton<JobScheduler>();
             services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
             services.AddNotifications();

@@ -29,6 +29,7 @@ using var host = new HostBuilder()
     {
         app.AddCommands<AgentCommands>();
         app.AddCommands<JobCommands>();
+        app.AddCommands<PipelineCommands>();
         app.AddCommands<OutputCommands>();
         app.AddCommands<SetupCommands>();
         app.AddCommands<RemoteCommands>();

@@ -13,7 +13,7 @@ namespace Meeshkan.Agent.Services;
 public sealed class JobServiceImpl(
     AgentOptions options, AgentConfig config, JobStore jobs, NotificationStore notifications, ScalarStore scalars, ConditionStore conditionStore,
     JobScheduler scheduler, JobResolver resolver, LogStreamer logs, PythonCheck pythonCheck, AgentClock clock,
-    IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
+    IHostApplicationLifetime lifetime, Jobs.JobEnds ends, IChartRenderer? charts = null)
     : JobService.JobServiceBase
 {
     public const int DefaultReportIntervalSeconds = 3600;
@@ -163,6 +163,42 @@ public sealed class JobServiceImpl(
             }
         }
         return Task.FromResult(response);
+    }
+
+    public override Task<SubmitJobResponse> RetryJob(RetryJobRequest request, ServerCallContext context)
+    {
+        var job = resolver.Resolve(request.Identifier);
+        if (!job.IsEnded)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"job {job.Number} ({job.Name}) is {job.State.ToString().ToUpperInvariant()}; retry an ended job (`meeshkan wait {job.Number}` or `meeshkan cancel {job.Number}` first)"));
+        }
+        if (job.External)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"job {job.Number} ({job.Name}) ran outside the agent (as_blocking_job); run that program again instead"));
+        }
+        var full = jobs.GetWithEnvironment(job.Number) ?? throw new RpcException(new Status(StatusCode.NotFound, $"job {job.Number} was cleared meanwhile"));
+        var record = jobs.Insert([new JobStore.NewJob(full.Name, full.Command, full.WorkingDirectory, full.Environment, full.ReportIntervalSeconds)],
+            options.Home.JobFolder)[0];
+        scheduler.Wake();
+        return Task.FromResult(new SubmitJobResponse { Job = record.ToProto() });
+    }
+
+    public override async Task<WaitJobsResponse> WaitJobs(WaitJobsRequest request, ServerCallContext context)
+    {
+        if (request.Identifiers.Count == 0)
+        {
+            throw Invalid("name at least one job to wait for");
+        }
+        // Every identifier is resolved before waiting: a typo fails at once, not after the others end.
+        var numbers = request.Identifiers.Select(i => resolver.Resolve(i).Number).ToList();
+        var response = new WaitJobsResponse();
+        foreach (var number in numbers)
+        {
+            response.Jobs.Add((await ends.WhenEndedAsync(number, context.CancellationToken).ConfigureAwait(false)).ToProto());
+        }
+        return response;
     }
 
     public override Task<AgentStatus> GetStatus(GetStatusRequest request, ServerCallContext context)

@@ -81,6 +81,9 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     public JobRecord? GetByNumber(long number) => QueryOne("WHERE number = $v", number);
 
+    /// <summary>The job with its submitter's environment (to queue it again: `meeshkan retry`).</summary>
+    public JobRecord? GetWithEnvironment(long number) => QueryOne("WHERE number = $v", number, Columns);
+
     /// <summary>The first job (lowest number) whose name matches a SQLite GLOB pattern.</summary>
     public JobRecord? FirstByNameGlob(string pattern) => QueryOne("WHERE name GLOB $v ORDER BY number LIMIT 1", pattern);
 
