@@ -8,12 +8,19 @@ namespace Meeshkan.Agent.Tests.Jobs;
 [TestFixture]
 public sealed class DeadlinesTests
 {
-    private readonly ConcurrentQueue<(long Number, DeadlineKind Kind, TimeSpan At)> _fired = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private ConcurrentQueue<(long Number, DeadlineKind Kind, TimeSpan At)> _fired = null!;
+    private Stopwatch _clock = null!;
     private Deadlines _deadlines = null!;
 
     [SetUp]
-    public void SetUp() => _deadlines = new Deadlines(TimeProvider.System, (n, k) => _fired.Enqueue((n, k, _clock.Elapsed)));
+    public void SetUp()
+    {
+        // NUnit reuses one fixture instance for every test: each test gets its own.
+        (_fired, _clock) = (new(), Stopwatch.StartNew());
+        var fired = _fired;
+        var clock = _clock;
+        _deadlines = new Deadlines(TimeProvider.System, (n, k) => fired.Enqueue((n, k, clock.Elapsed)));
+    }
 
     [TearDown]
     public void TearDown() => _deadlines.Dispose();
