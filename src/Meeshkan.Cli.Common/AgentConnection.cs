@@ -24,8 +24,8 @@ internal sealed class AgentConnection : IDisposable
     public JobService.JobServiceClient Jobs => new(_channel.Value);
 
     /// <summary>
-    /// The job a command that reads takes for <paramref name="identifier"/>: the latest it names (README, "Naming a
-    /// job"). When it names several, says so on stderr, with the others' numbers.
+    /// The job a command that reads takes for <paramref name="identifier"/>: the latest of that exact name, else the
+    /// first a pattern matches (README, "Naming a job"). When it names several, says so on stderr, with the others.
     /// </summary>
     public async Task<Job> FindForReadingAsync(string identifier)
     {
@@ -34,7 +34,8 @@ internal sealed class AgentConnection : IDisposable
         if (found.Count > 1)
         {
             var others = string.Join(", ", found.Skip(1).Take(10).Select(j => j.Number.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            Console.Error.WriteLine($"meeshkan: {found.Count} jobs match '{identifier}'; showing the latest, job {latest.Number} ({latest.Name}). " +
+            var which = latest.Number > found.Skip(1).Max(j => j.Number) ? "the latest" : "the first";
+            Console.Error.WriteLine($"meeshkan: {found.Count} jobs match '{identifier}'; showing {which}, job {latest.Number} ({latest.Name}). " +
                 $"The others: {others}{(found.Count > 11 ? ", ..." : "")}");
         }
         return latest;

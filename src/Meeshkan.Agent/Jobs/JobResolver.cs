@@ -6,11 +6,12 @@ namespace Meeshkan.Agent.Jobs;
 /// <summary>
 /// The one place a JOB_IDENTIFIER becomes jobs (README, "Naming a job"): its UUID, else its number, else the jobs with
 /// exactly that name, else those whose name matches it as a glob (<c>resnet*</c>), else those whose name starts with
-/// it. The first rule that finds any decides; a command that reads a job takes the latest of them.
+/// it. The first rule that finds any decides. Jobs of exactly that name come latest first (a name submitted again
+/// means its latest run); jobs matched by a pattern, oldest first.
 /// </summary>
 public sealed class JobResolver(JobStore store)
 {
-    /// <summary>Every job the identifier names under the first rule that finds any, the latest first.</summary>
+    /// <summary>Every job the identifier names under the first rule that finds any, the one to take first.</summary>
     public IReadOnlyList<JobRecord> FindAll(string identifier)
     {
         identifier = identifier.Trim();
@@ -33,14 +34,15 @@ public sealed class JobResolver(JobStore store)
         {
             return exact;
         }
+        // Jobs of different names matched by a pattern keep the documented order: the first (oldest) one first.
         if (identifier.IndexOfAny(['*', '?', '[']) >= 0 && Glob(identifier) is { } glob)
         {
-            return Latest(jobs.Where(j => glob.IsMatch(j.Name)));
+            return jobs.Where(j => glob.IsMatch(j.Name)).OrderBy(j => j.Number).ToList();
         }
-        return Latest(jobs.Where(j => j.Name.StartsWith(identifier, StringComparison.Ordinal)));
+        return jobs.Where(j => j.Name.StartsWith(identifier, StringComparison.Ordinal)).OrderBy(j => j.Number).ToList();
     }
 
-    /// <summary>The latest job the identifier names, or null.</summary>
+    /// <summary>The job the identifier names (the first of <see cref="FindAll"/>), or null.</summary>
     public JobRecord? Find(string identifier) => FindAll(identifier) is [var latest, ..] ? latest : null;
 
     /// <summary>The job, or an error the CLI prints as it is.</summary>

@@ -166,6 +166,10 @@ internal sealed class JobCommands
     /// </summary>
     private static void CheckLocalPaths(string first, string? python, string workingDirectory)
     {
+        if (first.Length == 0)
+        {
+            return; // the agent says there is nothing to run
+        }
         var job = Path.GetFullPath(first, workingDirectory);
         // A bare name is looked up on PATH first: a folder of that name here matters only when PATH has no such command.
         var onPath = !first.Contains('/') && (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
