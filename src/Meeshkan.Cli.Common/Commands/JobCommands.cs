@@ -174,8 +174,7 @@ internal sealed class JobCommands
         // A bare name is looked up on PATH first: a folder of that name here matters only when PATH has no such command.
         var onPath = !first.Contains('/') && (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Any(dir => File.Exists(Path.Combine(dir, first)));
-        // An empty job is the agent's "nothing to run", not the working folder.
-        if (first.Trim().Length > 0 && Directory.Exists(job) && !onPath)
+        if (Directory.Exists(job) && !onPath)
         {
             throw new UsageException($"{first} is a folder, not a script or a command: give the script in it (meeshkan submit {first.TrimEnd('/')}/train.py)");
         }
