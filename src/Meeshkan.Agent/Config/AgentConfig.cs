@@ -86,9 +86,9 @@ public sealed class AgentConfig
         var line = e.LineNumber is { } n ? $", line {n + 1}" : "";
         var field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
         var what = field.Length > 0 && e.InnerException is not JsonException && e.BytePositionInLine is not null && IsValueProblem(e)
-            ? $": the value of \"{field}\" has the wrong type or form (see docs/notifications.md for each setting)"
-            : field.Length > 0 ? $": not valid JSON near \"{field}\"" : ": not valid JSON";
-        return $"{path}{line}{what}; fix it there, or run `meeshkan setup` to start a fresh config (the broken file is kept beside it)";
+            ? $", the value of \"{field}\" has the wrong type or form (see docs/notifications.md for each setting)"
+            : field.Length > 0 ? $", not valid JSON near \"{field}\"" : ", not valid JSON";
+        return $"{path}{line}: not valid config{what}; fix it there, or run `meeshkan setup` to start a fresh config (the broken file is kept beside it)";
     }
 
     // System.Text.Json says "could not be converted" for a value of the wrong type; anything else is the JSON itself.
