@@ -95,9 +95,10 @@ def test_import_has_no_side_effects() -> None:
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.splitlines()
     assert first == "1 False 0.1.0"
-    assert second == str(sorted(["__version__", "add_condition", "as_blocking_job",
+    assert second == str(sorted(["SubmittedJob", "__version__", "add_condition", "as_blocking_job",
                                  "create_blocking_job", "flush", "is_running", "notify",
-                                 "report_scalar", "restart", "start", "stop"]))
+                                 "report_scalar", "restart", "start", "stop",
+                                 "submit_function", "submit_notebook"]))
 
 
 FORKING = """

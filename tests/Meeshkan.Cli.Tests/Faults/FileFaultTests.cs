@@ -20,11 +20,12 @@ public sealed class FileFaultTests
         Assert.That(start.ExitCode, Is.EqualTo(1), start.ToString());
         Assert.That(start.Stderr, Does.Contain(config).And.Contain("not valid config").And.Contain("meeshkan setup"));
         Assert.That(start.Stderr, Does.Not.Contain("   at "));
+        // `setup` repairs a broken config (issue 20): it starts a fresh one and keeps the broken file beside it.
         var setup = sandbox.Run("setup", "--python", "/usr/bin/python3");
-        Assert.That(setup.ExitCode, Is.Not.Zero, setup.ToString());
-        Assert.That(setup.Stderr, Does.Contain(config));
-        FaultKit.AssertOneLine(setup.Stderr, "setup");
-        Assert.That(File.ReadAllText(config), Does.EndWith("oops"), "the file is left for the user to fix");
+        Assert.That(setup.ExitCode, Is.Zero, setup.ToString());
+        var kept = Directory.GetFiles(sandbox.Home, "config.broken-*");
+        Assert.That(kept, Has.Length.EqualTo(1), "the broken file is kept for the user");
+        Assert.That(File.ReadAllText(kept[0]), Does.EndWith("oops"));
         var sorry = sandbox.Run("sorry");
         Assert.That(sorry.ExitCode, Is.Zero, "the diagnostic bundle still works: " + sorry);
         FaultCounts.BadInput(2);
