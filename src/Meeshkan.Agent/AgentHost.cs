@@ -106,8 +106,7 @@ public static class AgentHost
                 o.MaxReceiveMessageSize = 64 * 1024 * 1024;
                 o.MaxSendMessageSize = 64 * 1024 * 1024;
                 o.EnableDetailedErrors = false;
-                o.Interceptors.Add<StoreErrorInterceptor>();
-                o.Interceptors.Add<DomainErrorInterceptor>();
+                o.Interceptors.Add<ErrorInterceptor>();
                 if (certificate is not null)
                 {
                     o.Interceptors.Add<RemoteDefaultsInterceptor>();

@@ -2,7 +2,7 @@ namespace Meeshkan.Agent.Jobs;
 
 /// <summary>
 /// A request the application layer refuses, with a message for the user that says what to do. Services/
-/// DomainErrorInterceptor turns each kind into its gRPC status; nothing below the services knows about gRPC.
+/// ErrorInterceptor turns each kind into its gRPC status; nothing below the services knows about gRPC.
 /// </summary>
 public abstract class JobException(string message) : Exception(message);
 

@@ -22,7 +22,7 @@ internal sealed class ConditionTestBed : IDisposable
         Engine = NewEngine();
     }
 
-    /// <summary>Runs a call of the engine and turns its refusal into the status a client gets (Services/DomainErrorInterceptor).</summary>
+    /// <summary>Runs a call of the engine and turns its refusal into the status a client gets (Services/ErrorInterceptor).</summary>
     public static T AsServed<T>(Func<T> call)
     {
         try
@@ -31,7 +31,7 @@ internal sealed class ConditionTestBed : IDisposable
         }
         catch (Meeshkan.Agent.Jobs.JobException e)
         {
-            throw Services.DomainErrorInterceptor.ToRpc(e);
+            throw Services.ErrorInterceptor.ToRpc(e);
         }
     }
 

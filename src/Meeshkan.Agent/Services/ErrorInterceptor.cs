@@ -1,14 +1,23 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Meeshkan.Agent.Jobs;
+using Meeshkan.Agent.Store;
+using Microsoft.Data.Sqlite;
 
 namespace Meeshkan.Agent.Services;
 
 /// <summary>
-/// The one place the application layer's refusals (<see cref="JobException"/>) become gRPC statuses, with their
-/// message as it is: the CLI and the clients print it.
+/// The one place failures of a call become gRPC statuses a client can act on:
+/// <list type="bullet">
+/// <item>the application layer's refusals (<see cref="JobException"/>), with their message as it is: the CLI and the
+/// clients print it;</item>
+/// <item>database failures: a database locked by another process past the busy timeout is ABORTED ("try again": the
+/// clients keep the scalars and retry); anything else from SQLite is INTERNAL with SQLite's own message. Without this a
+/// client sees only "Exception was thrown by handler" (UNKNOWN), which the clients take as a refusal and drop the
+/// batch.</item>
+/// </list>
 /// </summary>
-public sealed class DomainErrorInterceptor : Interceptor
+public sealed class ErrorInterceptor(Database database) : Interceptor
 {
     public static StatusCode StatusOf(JobException e) => e switch
     {
@@ -23,6 +32,16 @@ public sealed class DomainErrorInterceptor : Interceptor
 
     public static RpcException ToRpc(JobException e) => new(new Status(StatusOf(e), e.Message));
 
+    /// <summary>The status for a failure this interceptor maps, or null for any other exception (left as it is).</summary>
+    private RpcException? Translate(Exception e) => e switch
+    {
+        JobException job => ToRpc(job),
+        SqliteException { SqliteErrorCode: 5 or 6 } => new RpcException(new Status(StatusCode.Aborted, // SQLITE_BUSY, SQLITE_LOCKED
+            $"the database {database.Path} is locked by another process; nothing was changed, try again")),
+        SqliteException sqlite => new RpcException(new Status(StatusCode.Internal, $"database error in {database.Path}: {sqlite.Message}")),
+        _ => null,
+    };
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -30,9 +49,9 @@ public sealed class DomainErrorInterceptor : Interceptor
         {
             return await continuation(request, context).ConfigureAwait(false);
         }
-        catch (JobException e)
+        catch (Exception e) when (Translate(e) is { } status)
         {
-            throw ToRpc(e);
+            throw status;
         }
     }
 
@@ -44,9 +63,9 @@ public sealed class DomainErrorInterceptor : Interceptor
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
         }
-        catch (JobException e)
+        catch (Exception e) when (Translate(e) is { } status)
         {
-            throw ToRpc(e);
+            throw status;
         }
     }
 
@@ -57,9 +76,9 @@ public sealed class DomainErrorInterceptor : Interceptor
         {
             return await continuation(requestStream, context).ConfigureAwait(false);
         }
-        catch (JobException e)
+        catch (Exception e) when (Translate(e) is { } status)
         {
-            throw ToRpc(e);
+            throw status;
         }
     }
 
@@ -71,9 +90,9 @@ public sealed class DomainErrorInterceptor : Interceptor
         {
             await continuation(requestStream, responseStream, context).ConfigureAwait(false);
         }
-        catch (JobException e)
+        catch (Exception e) when (Translate(e) is { } status)
         {
-            throw ToRpc(e);
+            throw status;
         }
     }
 }
