@@ -100,9 +100,6 @@ public sealed partial class JobLifecycle(
 
     // ---- Called by the run loop ----
 
-    /// <summary>The oldest queued jobs, with their environment.</summary>
-    public IReadOnlyList<JobRecord> Queued(int limit) => store.Queued(limit);
-
     /// <summary>What the scheduling policy needs of each queued job numbered above <paramref name="after"/>.</summary>
     public IReadOnlyList<(long Number, int Priority, int GpuQuarters, IReadOnlyList<int>? GpuIds, DateTimeOffset CreatedAt)> Waiting(long after) =>
         store.Waiting(after);

@@ -16,7 +16,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
         "priority, gpu_quarters, gpu_ids, gpus, slot";
 
-    // The submitter's environment (often kilobytes of JSON) is read only by the launcher, through NextQueued: every
+    // The submitter's environment (often kilobytes of JSON) is read only to start a job, through QueuedWithEnvironment: every
     // other query returns Environment = null, so that `list` over 10,000 jobs does not parse 10,000 environments.
     private const string ColumnsWithoutEnvironment =
         "number, id, name, state, command, working_directory, NULL, report_interval, created_at, started_at, " +
