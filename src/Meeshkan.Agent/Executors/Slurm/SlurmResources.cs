@@ -74,9 +74,7 @@ public sealed partial record SlurmResources
         {
             throw new ArgumentException("--timeout must be more than 0 seconds");
         }
-        var seconds = (long)Math.Ceiling(limit.TotalSeconds);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{seconds / 86400}-{seconds / 3600 % 24:00}:{seconds / 60 % 60:00}:{seconds % 60:00}");
+        return JobDuration.ToSlurmTime(limit);
     }
 
     private static int Positive(int value, string option) =>
