@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using Meeshkan.Agent.Internal;
 
 namespace Meeshkan.Agent.Gpus;
 
@@ -15,35 +15,12 @@ public static class NvidiaSmi
     /// <summary>The GPUs, or null when nvidia-smi is missing, fails or takes longer than <paramref name="timeout"/>.</summary>
     public static IReadOnlyList<Gpu>? Query(TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("nvidia-smi")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in Arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
         try
         {
-            using var process = Process.Start(start);
-            if (process is null)
-            {
-                return null;
-            }
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                return null;
-            }
-            return process.ExitCode == 0 ? Parse(stdout.Result) : null;
+            var (exitCode, stdout, _) = ShortCommand.RunAsync("nvidia-smi", Arguments, null, timeout).GetAwaiter().GetResult();
+            return exitCode == 0 ? Parse(stdout) : null;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or TimeoutException)
         {
             return null;
         }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Meeshkan.Agent.Internal;
 
 namespace Meeshkan.Agent.Executors.Slurm;
 
@@ -34,55 +34,19 @@ public sealed class SlurmCommands(string? binFolder = null, TimeSpan? timeout = 
     public async Task<CommandResult> RunAsync(string program, IReadOnlyList<string> arguments,
         IEnumerable<KeyValuePair<string, string>>? environment = null, CancellationToken cancel = default)
     {
-        var start = new ProcessStartInfo(binFolder is { Length: > 0 } ? Path.Combine(binFolder, program) : program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        if (environment is not null)
-        {
-            start.Environment.Clear();
-            foreach (var (key, value) in environment)
-            {
-                start.Environment[key] = value;
-            }
-        }
-        using var process = new Process { StartInfo = start };
         try
         {
-            process.Start();
+            var (exitCode, stdout, stderr) = await ShortCommand.RunAsync(
+                binFolder is { Length: > 0 } ? Path.Combine(binFolder, program) : program, arguments, environment, _timeout, cancel).ConfigureAwait(false);
+            return new CommandResult(exitCode, stdout, stderr);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             return new CommandResult(127, "", $"{program}: error: cannot run {program} ({e.Message}): is Slurm's client installed and on the agent's PATH?");
         }
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancel);
-        var stderr = process.StandardError.ReadToEndAsync(cancel);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        deadline.CancelAfter(_timeout);
-        try
+        catch (TimeoutException)
         {
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            cancel.ThrowIfCancellationRequested();
             return new CommandResult(124, "", $"{program}: error: no answer within {_timeout.TotalSeconds:0} s (is slurmctld up?)");
         }
-        return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 }
