@@ -33,5 +33,5 @@ public sealed class ScalarChartRenderer(ScalarStore scalars) : IChartRenderer
         return series;
     }
 
-    public static string Title(JobRecord job) => $"Job {job.Number}: {job.Name}";
+    private static string Title(JobRecord job) => $"Job {job.Number}: {job.Name}";
 }

@@ -71,7 +71,7 @@ public sealed class NotificationComposer(ScalarStore scalars, ScalarChartRendere
         string? chartPath = null;
         if (chartNames is not null && lines.Count > 0)
         {
-            png = ChartDrawer.DrawPng(ScalarChartRenderer.Title(job), charts.Load(job.Number, chartNames));
+            png = charts.Render(job, chartNames, 0, 0);
             chartPath = SaveChart(job, request.Event, now, png);
         }
         return new Notification
