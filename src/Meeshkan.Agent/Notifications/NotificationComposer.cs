@@ -71,7 +71,8 @@ public sealed class NotificationComposer(ScalarStore scalars, ScalarChartRendere
         string? chartPath = null;
         if (chartNames is not null && lines.Count > 0)
         {
-            png = charts.Render(job, chartNames, 0, 0);
+            // "All" are the latest scalars the lines already hold: the chart does not read them again.
+            png = charts.Render(job, chartNames.Count > 0 ? chartNames : [.. lines.Select(l => l.Name)], 0, 0);
             chartPath = SaveChart(job, request.Event, now, png);
         }
         return new Notification
