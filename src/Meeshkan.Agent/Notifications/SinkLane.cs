@@ -138,8 +138,8 @@ internal sealed class SinkLane
         }
     }
 
-    /// <summary>Sends one message with retries. Returns true when it arrived.</summary>
-    internal async Task<bool> DeliverAsync(Notification notification, CancellationToken stopping)
+    /// <summary>Sends one message with retries; records how it went.</summary>
+    private async Task DeliverAsync(Notification notification, CancellationToken stopping)
     {
         var attempts = Math.Clamp(_settings.Attempts, 1, 20);
         var timeout = TimeSpan.FromSeconds(Math.Clamp(_settings.TimeoutSeconds, 0.1, 300));
@@ -162,7 +162,7 @@ internal sealed class SinkLane
                         ? (after < MaxRetryAfter ? after : MaxRetryAfter) : null),
                 OnRetry = args =>
                 {
-                    var reason = _redactor.Redact(Describe(args.Outcome.Exception!, args.Outcome.Exception is TimeoutRejectedException, timeout).Reason);
+                    var reason = Reason(args.Outcome.Exception!);
                     Record(notification, NotificationStatus.Failed, $"{reason} (retrying in {args.RetryDelay.TotalSeconds:0.#}s)", attempt);
                     NotificationLog.AttemptFailed(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt, attempts, reason);
                     return ValueTask.CompletedTask;
@@ -179,21 +179,19 @@ internal sealed class SinkLane
             }, stopping).ConfigureAwait(false);
             Record(notification, NotificationStatus.Success, null, attempt);
             NotificationLog.Sent(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt);
-            return true;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             Record(notification, NotificationStatus.Failed, "the agent stopped before it was sent", attempt);
-            return false;
         }
         catch (Exception e)
         {
-            var reason = _redactor.Redact(Describe(e, e is TimeoutRejectedException, timeout).Reason);
+            var reason = Reason(e);
             Record(notification, NotificationStatus.Failed, $"{reason} (gave up after {attempt} attempt{(attempt == 1 ? "" : "s")})", attempt);
             NotificationLog.AttemptFailed(_logger, notification.Event.Name(), notification.Job?.Number ?? 0, Channel, attempt, attempts, reason);
-            return false;
         }
 
+        string Reason(Exception e) => _redactor.Redact(Describe(e, e is TimeoutRejectedException, timeout).Reason);
         TimeSpan Backoff(int retry) => TimeSpan.FromSeconds(_settings.RetryDelaySeconds * Math.Pow(2, retry));
     }
 
