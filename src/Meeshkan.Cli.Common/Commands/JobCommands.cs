@@ -170,11 +170,9 @@ internal sealed class JobCommands
         {
             return; // the agent says there is nothing to run
         }
-        var job = Path.GetFullPath(first, workingDirectory);
-        // A bare name is looked up on PATH first: a folder of that name here matters only when PATH has no such command.
-        var onPath = !first.Contains('/') && (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Any(dir => File.Exists(Path.Combine(dir, first)));
-        if (Directory.Exists(job) && !onPath)
+        // A bare name is looked up on PATH first: a folder of that name here matters only when PATH has no such command
+        // (looked for only then: most submits have no such folder).
+        if (Directory.Exists(Path.GetFullPath(first, workingDirectory)) && !OnPath(first))
         {
             throw new UsageException($"{first} is a folder, not a script or a command: give the script in it (meeshkan submit {first.TrimEnd('/')}/train.py)");
         }
@@ -191,6 +189,9 @@ internal sealed class JobCommands
             }
         }
     }
+
+    private static bool OnPath(string command) => !command.Contains('/')
+        && (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(dir => File.Exists(Path.Combine(dir, command)));
 
     private static string NotificationStatus(Job job) => job.LastNotification is { } last
         ? last.Status switch
