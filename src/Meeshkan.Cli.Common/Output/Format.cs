@@ -68,19 +68,17 @@ internal static class Format
         {
             return text;
         }
-        var cut = new System.Text.StringBuilder();
-        var width = 0;
+        var (width, end) = (0, 0);
         foreach (var rune in text.EnumerateRunes())
         {
-            var w = TextTable.DisplayWidth(rune.ToString());
-            if (width + w > max - 1)
+            width += TextTable.DisplayWidth(rune);
+            if (width > max - 1)
             {
                 break;
             }
-            cut.Append(rune.ToString());
-            width += w;
+            end += rune.Utf16SequenceLength;
         }
-        return cut.Append('…').ToString();
+        return string.Concat(text.AsSpan(0, end), "…");
     }
 
     private static string Quote(string arg) =>

@@ -51,10 +51,14 @@ internal sealed class TextTable(params string[] headers)
         var width = i;
         foreach (var rune in text[i..].EnumerateRunes())
         {
-            width += Math.Max(Wcwidth.UnicodeCalculator.GetWidth(rune.Value), 0);
+            width += DisplayWidth(rune);
         }
         return width;
     }
+
+    /// <summary>The number of terminal cells one character takes (0 for control characters and combining marks).</summary>
+    public static int DisplayWidth(System.Text.Rune rune) =>
+        rune.Value is >= 0x20 and < 0x300 ? 1 : Math.Max(Wcwidth.UnicodeCalculator.GetWidth(rune.Value), 0);
 
     private void Write(TextWriter output)
     {
