@@ -40,23 +40,16 @@ internal static class CommandLine
     /// </summary>
     public static int? FirstNonUtf8Argument(int count)
     {
-        byte[] raw;
+        List<byte[]> words;
         try
         {
-            raw = File.ReadAllBytes("/proc/self/cmdline");
+            words = RawArguments();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
         var strict = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true);
-        var words = new List<byte[]>();
-        for (int start = 0, end; start < raw.Length; start = end + 1)
-        {
-            end = Array.IndexOf(raw, (byte)0, start);
-            end = end < 0 ? raw.Length : end;
-            words.Add(raw[start..end]);
-        }
         // The user's words are the last `count` ones (before them: the program, or `dotnet` and the dll).
         var first = words.Count - count;
         for (var i = Math.Max(first, 0); i < words.Count; i++)
@@ -71,6 +64,20 @@ internal static class CommandLine
             }
         }
         return null;
+    }
+
+    /// <summary>This process's argv, byte for byte, as the kernel holds it (/proc/self/cmdline).</summary>
+    public static List<byte[]> RawArguments()
+    {
+        var raw = File.ReadAllBytes("/proc/self/cmdline");
+        var words = new List<byte[]>();
+        for (int start = 0, end; start < raw.Length; start = end + 1)
+        {
+            end = Array.IndexOf(raw, (byte)0, start);
+            end = end < 0 ? raw.Length : end;
+            words.Add(raw[start..end]);
+        }
+        return words;
     }
 
     /// <summary>An option's whole, positive number of seconds (null when not given); a usage mistake otherwise.</summary>

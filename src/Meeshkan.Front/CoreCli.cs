@@ -14,14 +14,7 @@ internal static unsafe partial class CoreCli
     /// </summary>
     public static int Exec()
     {
-        var raw = File.ReadAllBytes("/proc/self/cmdline");
-        var words = new List<byte[]>();
-        for (int start = 0, end; start < raw.Length; start = end + 1)
-        {
-            end = Array.IndexOf(raw, (byte)0, start);
-            words.Add(raw[start..(end < 0 ? raw.Length : end)]);
-            end = end < 0 ? raw.Length : end;
-        }
+        var words = CommandLine.RawArguments();
         var path = System.Text.Encoding.UTF8.GetBytes(Path + "\0");
         var argv = new nint[words.Count + 1];
         var handles = new List<GCHandle>();
