@@ -41,6 +41,7 @@ using var host = new HostBuilder()
         app.AddCommands<AgentCommands>();
         app.AddCommands<JobCommands>();
         app.AddCommands<QueueCommands>();
+        app.AddCommands<PipelineCommands>();
         app.AddCommands<OutputCommands>();
         app.AddCommands<SetupCommands>();
         app.AddCommands<RemoteCommands>();

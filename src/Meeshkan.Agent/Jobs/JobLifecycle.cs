@@ -24,6 +24,25 @@ public sealed partial class JobLifecycle(
         return records;
     }
 
+    /// <summary>
+    /// `meeshkan retry`: queues a new job with the command, working directory, environment, name and options of an
+    /// ended one (pueue's restart). The new job.
+    /// </summary>
+    public JobRecord Retry(JobRecord job)
+    {
+        if (!job.IsEnded)
+        {
+            throw new NotAllowedException(
+                $"job {job.Number} ({job.Name}) is {job.State.ToString().ToUpperInvariant()}; retry an ended job (`meeshkan wait {job.Number}` or `meeshkan cancel {job.Number}` first)");
+        }
+        if (job.External)
+        {
+            throw new NotAllowedException($"job {job.Number} ({job.Name}) ran outside the agent (as_blocking_job); run that program again instead");
+        }
+        var full = store.GetWithEnvironment(job.Number) ?? throw new NotFoundException($"job {job.Number} was cleared meanwhile");
+        return Submit([JobStore.NewJob.Again(full)])[0];
+    }
+
     /// <summary>A job started outside the agent (as_blocking_job): RUNNING from the first moment, ended by <see cref="FinishExternal"/>.</summary>
     public JobRecord RegisterExternal(JobStore.NewJob job)
     {

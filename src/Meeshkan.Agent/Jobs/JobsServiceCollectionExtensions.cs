@@ -16,6 +16,8 @@ public static class JobsServiceCollectionExtensions
     {
         services.AddSingleton(sp => new JobObservers(sp.GetServices<IAgentObserver>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Meeshkan.Agent.Jobs.JobObservers")));
+        services.AddSingleton<JobEnds>();
+        services.AddSingleton<IAgentObserver>(sp => sp.GetRequiredService<JobEnds>());
         services.AddSingleton<JobResolver>();
         services.AddSingleton<JobQueries>();
         services.AddSingleton<JobReports>();

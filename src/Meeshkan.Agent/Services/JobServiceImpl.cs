@@ -12,7 +12,7 @@ namespace Meeshkan.Agent.Services;
 /// <summary>The JobService: thin glue between the wire and the application layer (Jobs/) and the log streamer.</summary>
 public sealed class JobServiceImpl(
     AgentOptions options, AgentConfig config, JobLifecycle lifecycle, JobQueries queries, QueueControl queue, LogStreamer logs,
-    PythonCheck pythonCheck, AgentClock clock, IHostApplicationLifetime lifetime, IChartRenderer? charts = null)
+    PythonCheck pythonCheck, AgentClock clock, IHostApplicationLifetime lifetime, JobEnds ends, IChartRenderer? charts = null)
     : JobService.JobServiceBase
 {
     public const int DefaultReportIntervalSeconds = 3600;
@@ -164,6 +164,28 @@ public sealed class JobServiceImpl(
     {
         queue.Reload();
         return GetStatus(new GetStatusRequest(), context);
+    }
+
+    public override Task<SubmitJobResponse> RetryJob(RetryJobRequest request, ServerCallContext context)
+    {
+        var again = lifecycle.Retry(queries.Resolve(request.Identifier));
+        return Task.FromResult(new SubmitJobResponse { Job = again.ToProto() });
+    }
+
+    public override async Task<WaitJobsResponse> WaitJobs(WaitJobsRequest request, ServerCallContext context)
+    {
+        if (request.Identifiers.Count == 0)
+        {
+            throw new InvalidRequestException("name at least one job to wait for: meeshkan wait JOB [JOB...]");
+        }
+        // Every identifier is resolved before waiting: a typo fails at once, not after the others end.
+        var numbers = request.Identifiers.Select(i => queries.Resolve(i).Number).ToList();
+        var response = new WaitJobsResponse();
+        foreach (var number in numbers)
+        {
+            response.Jobs.Add((await ends.WhenEndedAsync(number, context.CancellationToken).ConfigureAwait(false)).ToProto());
+        }
+        return response;
     }
 
     public override Task<AgentStatus> GetStatus(GetStatusRequest request, ServerCallContext context)

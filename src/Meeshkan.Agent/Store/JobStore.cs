@@ -30,6 +30,15 @@ public sealed class JobStore(Database database, TimeProvider time)
         public int Priority { get; init; }
         public int GpuQuarters { get; init; }
         public IReadOnlyList<int>? GpuIds { get; init; }
+
+        /// <summary>The same job queued again (`meeshkan retry`): its command, folder, environment, name and options.</summary>
+        public static NewJob Again(JobRecord job) =>
+            new(job.Name, job.Command, job.WorkingDirectory, job.Environment, job.ReportIntervalSeconds)
+            {
+                Priority = job.Priority,
+                GpuQuarters = job.GpuQuarters,
+                GpuIds = job.GpuIds,
+            };
     }
 
     /// <summary>Inserts jobs in one transaction, in order. <paramref name="outputFolder"/> maps a number to its folder.</summary>
@@ -95,6 +104,9 @@ public sealed class JobStore(Database database, TimeProvider time)
     public JobRecord? GetById(string id) => QueryOne("WHERE id = $v", id);
 
     public JobRecord? GetByNumber(long number) => QueryOne("WHERE number = $v", number);
+
+    /// <summary>The job with its submitter's environment (to queue it again: `meeshkan retry`).</summary>
+    public JobRecord? GetWithEnvironment(long number) => QueryOne("WHERE number = $v", number, Columns);
 
     /// <summary>The first job (lowest number) whose name matches a SQLite GLOB pattern.</summary>
     public JobRecord? FirstByNameGlob(string pattern) => QueryOne("WHERE name GLOB $v ORDER BY number LIMIT 1", pattern);
