@@ -113,14 +113,18 @@ public sealed class JobTests
     [Test]
     public void A_queued_job_canceled_while_another_runs_never_starts()
     {
-        // The job after the running one is read ahead while it runs; a cancel must drop that copy.
+        // The job after the running one is read ahead while it runs; a cancel must drop that copy. The running job
+        // ends when the test says so, however slow the machine is to start the CLI that cancels.
         var marker = Path.Combine(_sandbox.WorkDir, "ran");
+        var release = Path.Combine(_sandbox.WorkDir, "release");
+        _sandbox.WriteFile("hold.sh", $"while [ ! -f {release} ]; do sleep 0.05; done\n");
         _sandbox.Submit("sleep", "0.3");
-        var running = _sandbox.Submit("sleep", "1.5");
+        var running = _sandbox.Submit("hold.sh");
         var queued = _sandbox.Submit("-n", "later", "touch", marker);
         _sandbox.WaitForState(running, TimeSpan.FromSeconds(10), "RUNNING");
         Thread.Sleep(200);
         _sandbox.Ok("cancel", "later");
+        File.WriteAllText(release, "");
         _sandbox.WaitForEnd(running);
         var after = _sandbox.Submit("true");
         _sandbox.WaitForEnd(after);

@@ -85,14 +85,8 @@ public sealed partial class JobLifecycle(
                 $"job {job.Number} ({job.Name}) runs outside the agent (as_blocking_job); stop that process instead (pid {job.Pid})");
         }
         var wait = grace ?? TimeSpan.FromSeconds(config.CancelGraceSeconds);
-        if (store.MarkEnded(job.Number, JobState.Canceled, null, JobOutcome.CanceledReason, onlyFrom: JobState.Queued) is { } canceled)
-        {
-            // It was still queued.
-            runLoop.JobDequeued();
-            Ended(canceled);
-            return canceled;
-        }
-        var recorded = runLoop.CancelRunningAsync(job.Number, wait);
+        // The run loop cancels it between two starts: a queued job it is starting is stopped once started, not left running.
+        var recorded = runLoop.CancelAsync(job.Number, wait);
         try
         {
             await recorded.WaitAsync(wait + TimeSpan.FromSeconds(30)).ConfigureAwait(false);
@@ -132,13 +126,24 @@ public sealed partial class JobLifecycle(
     /// <summary>QUEUED → RUNNING once its executor started it; null when it was canceled meanwhile.</summary>
     public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start, IReadOnlyList<int>? gpus = null, int? slot = null)
     {
-        if (store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot) is not { } started)
+        if (store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt) is not { } started)
         {
             return null;
         }
         Log.Started(logger, job.Number, executor, start.Reference);
         observers.JobStarted(started);
         return started;
+    }
+
+    /// <summary>QUEUED → CANCELED, by the run loop between starts; false when it no longer waits.</summary>
+    public bool CancelQueued(long number)
+    {
+        if (store.MarkEnded(number, JobState.Canceled, null, JobOutcome.CanceledReason, onlyFrom: JobState.Queued) is not { } canceled)
+        {
+            return false;
+        }
+        Ended(canceled);
+        return true;
     }
 
     /// <summary>QUEUED → FAILED: its executor could not start it.</summary>

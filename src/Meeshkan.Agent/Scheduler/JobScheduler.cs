@@ -55,7 +55,7 @@ public sealed partial class JobScheduler(
                 queue.Restore(job);
             }
         }
-        ReadQueued(all: true);
+        ReadQueued();
         var reader = inbox.Reader;
         while (!stopping.IsCancellationRequested)
         {
@@ -82,8 +82,8 @@ public sealed partial class JobScheduler(
     {
         switch (signal)
         {
-            case RunLoopInbox.QueueChanged changed:
-                ReadQueued(all: changed.Reordered);
+            case RunLoopInbox.JobsQueuedSignal:
+                ReadQueued();
                 break;
             case RunLoopInbox.ResourcesChangedSignal:
                 break;
@@ -102,32 +102,30 @@ public sealed partial class JobScheduler(
             case RunLoopInbox.ExecutorStateChanged changed:
                 lifecycle.NoteExecutorState(changed.Number, changed.State);
                 break;
-            case RunLoopInbox.CancelRunning cancel:
-                if (!_running.TryGetValue(cancel.Number, out var target))
+            case RunLoopInbox.Cancel cancel:
+                if (_running.TryGetValue(cancel.Number, out var target))
                 {
-                    cancel.Done.TrySetResult(false);
+                    target.CancelRequested = true;
+                    target.Waiting.Add(cancel.Done);
+                    _ = TerminateAsync(target, cancel.Grace);
                     break;
                 }
-                target.CancelRequested = true;
-                target.Waiting.Add(cancel.Done);
-                _ = TerminateAsync(target, cancel.Grace);
+                // Still queued (the loop is between starts): it never starts.
+                lock (queue.Gate)
+                {
+                    queue.Waiting.Remove(cancel.Number);
+                }
+                cancel.Done.TrySetResult(lifecycle.CancelQueued(cancel.Number));
                 break;
         }
     }
 
-    /// <summary>Reads queued jobs into the waiting queue: the new ones, or all again when some left it (canceled).</summary>
-    private void ReadQueued(bool all)
+    /// <summary>Reads the jobs queued since the last read into the waiting queue.</summary>
+    private void ReadQueued()
     {
-        var jobs = lifecycle.Waiting(all ? 0 : _lastQueued);
+        var jobs = lifecycle.Waiting(_lastQueued);
         lock (queue.Gate)
         {
-            if (all)
-            {
-                foreach (var number in queue.Waiting.ByAge.Select(j => j.Number).ToList())
-                {
-                    queue.Waiting.Remove(number);
-                }
-            }
             foreach (var (number, priority, quarters, ids, createdAt) in jobs)
             {
                 if (!_running.ContainsKey(number))
@@ -160,7 +158,7 @@ public sealed partial class JobScheduler(
             }
             if (lifecycle.QueuedJob(admitted.Job.Number) is not { } job)
             {
-                // Canceled since it was read.
+                // No longer queued (cancels go through this loop, so only another writer of the folder's database does this).
                 lock (queue.Gate)
                 {
                     queue.Release(admitted.Job.Number);
@@ -198,7 +196,7 @@ public sealed partial class JobScheduler(
         }
         if (lifecycle.MarkStarted(job, executor.Name, start, gpus, slot) is not { } started)
         {
-            // Canceled between being picked and being started.
+            // No longer queued when it started (as above): it does not run.
             _ = executor.TerminateAsync(job with { ExecutorReference = start.Reference }, TimeSpan.FromSeconds(1));
             return false;
         }

@@ -4,16 +4,16 @@ using Meeshkan.Agent.Executors;
 namespace Meeshkan.Agent.Scheduler;
 
 /// <summary>
-/// Everything the run loop reacts to, in the order it happened: the queue changed, a job ended (from any executor,
-/// on any thread), a cancel of a running job. The loop alone reads it, so its map of running jobs needs no lock and
-/// no store write happens on an executor's thread.
+/// Everything the run loop reacts to, in the order it happened: jobs were queued, a job ended (from any executor,
+/// on any thread), a cancel. The loop alone reads it, so its map of running jobs needs no lock, no store write
+/// happens on an executor's thread, and a cancel falls between two starts, never inside one.
 /// </summary>
 public sealed class RunLoopInbox : IExecutorEvents
 {
     internal abstract record Signal;
 
-    /// <summary>Jobs were added (<paramref name="Reordered"/>: a queued job left the queue, e.g. canceled).</summary>
-    internal sealed record QueueChanged(bool Reordered) : Signal;
+    /// <summary>Jobs were queued.</summary>
+    internal sealed record JobsQueuedSignal : Signal;
 
     internal sealed record Ended(JobExit Exit) : Signal;
 
@@ -22,26 +22,26 @@ public sealed class RunLoopInbox : IExecutorEvents
     /// <summary>Slots, GPUs or pause changed (QueueState): what fits may have changed.</summary>
     internal sealed record ResourcesChangedSignal : Signal;
 
-    internal sealed record CancelRunning(long Number, TimeSpan Grace, TaskCompletionSource<bool> Done) : Signal;
+    internal sealed record Cancel(long Number, TimeSpan Grace, TaskCompletionSource<bool> Done) : Signal;
 
     private readonly Channel<Signal> _signals = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
 
     internal ChannelReader<Signal> Reader => _signals.Reader;
 
     /// <summary>Jobs were queued.</summary>
-    public void JobsQueued() => _signals.Writer.TryWrite(new QueueChanged(false));
-
-    /// <summary>A queued job left the queue without running.</summary>
-    public void JobDequeued() => _signals.Writer.TryWrite(new QueueChanged(true));
+    public void JobsQueued() => _signals.Writer.TryWrite(new JobsQueuedSignal());
 
     /// <summary>Slots, GPUs or pause changed: the loop looks again at what can start.</summary>
     public void ResourcesChanged() => _signals.Writer.TryWrite(new ResourcesChangedSignal());
 
-    /// <summary>Asks the loop to stop a running job; true once its end is recorded, false when it does not run here.</summary>
-    public Task<bool> CancelRunningAsync(long number, TimeSpan grace)
+    /// <summary>
+    /// Asks the loop to cancel a job: a queued one never starts, a running one is stopped by its executor (SIGTERM,
+    /// then SIGKILL after <paramref name="grace"/>). True once its end is recorded, false when it neither waits nor runs here.
+    /// </summary>
+    public Task<bool> CancelAsync(long number, TimeSpan grace)
     {
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _signals.Writer.TryWrite(new CancelRunning(number, grace, done));
+        _signals.Writer.TryWrite(new Cancel(number, grace, done));
         return done.Task;
     }
 

@@ -138,6 +138,33 @@ public sealed class RunLoopTests
     }
 
     [Test]
+    public async Task A_job_canceled_while_its_executor_starts_it_is_stopped_once_started_not_left_running()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _executor.HoldStart = release.Task;
+        StartLoop();
+        var jobs = Submit(1);
+        Wait.For(() => _executor.Started.Count == 1, "the executor starting it");
+
+        var cancel = _lifecycle.CancelAsync(_store.GetByNumber(jobs[0])!, TimeSpan.FromSeconds(5));
+        try
+        {
+            Thread.Sleep(200);
+            Assert.That(cancel.IsCompleted, Is.False, "not called canceled while its process may be starting");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+        Wait.For(() => _executor.Terminated.Contains(jobs[0]), "the executor asked to stop it once started");
+        Assert.That(cancel.IsCompleted, Is.False, "not called canceled while its process runs");
+
+        _executor.Exit(jobs[0], 143);
+        var canceled = await cancel.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(canceled.State, Is.EqualTo(JobState.Canceled));
+    }
+
+    [Test]
     public void A_job_its_executor_cannot_start_fails_and_the_next_one_starts()
     {
         _executor.Refuse.Add(1);
@@ -222,16 +249,23 @@ public sealed class RunLoopTests
         public ConcurrentQueue<long> Reattached { get; } = new();
         public HashSet<long> Refuse { get; } = [];
 
+        /// <summary>When set, a start takes until this completes (an executor slow to start, such as sbatch).</summary>
+        public Task? HoldStart { get; set; }
+
         public string Name => "local";
 
-        public ValueTask<ExecutorStart> StartAsync(JobRecord job, CancellationToken cancel)
+        public async ValueTask<ExecutorStart> StartAsync(JobRecord job, CancellationToken cancel)
         {
             if (Refuse.Contains(job.Number))
             {
                 throw new ExecutorStartException("no such program");
             }
             Started.Enqueue(job.Number);
-            return ValueTask.FromResult(new ExecutorStart($"fake-{job.Number}"));
+            if (HoldStart is { } hold)
+            {
+                await hold.ConfigureAwait(false);
+            }
+            return new ExecutorStart($"fake-{job.Number}");
         }
 
         public void Reattach(JobRecord job, CancellationToken stopping) => Reattached.Enqueue(job.Number);
