@@ -31,8 +31,12 @@ public interface IJobExecutor
     Task TerminateAsync(JobRecord job, TimeSpan grace);
 }
 
-/// <summary>What an executor recorded for a job it started: its reference, and the pid shown to users if local.</summary>
-public sealed record ExecutorStart(string Reference, int? Pid = null);
+/// <summary>
+/// What an executor recorded for a job it started: its reference, the pid shown to users if local, and when its
+/// process was started (null: when the start is recorded). A job's duration runs from there to its end time, which the
+/// executor also reads itself: both sides are the executor's, however late the run loop records them.
+/// </summary>
+public sealed record ExecutorStart(string Reference, int? Pid = null, DateTimeOffset? StartedAt = null);
 
 /// <summary>The job could not be started; the message says why (it becomes the job's failure reason).</summary>
 public sealed class ExecutorStartException(string message, Exception? inner = null) : Exception(message, inner);

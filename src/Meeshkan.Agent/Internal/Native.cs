@@ -39,4 +39,22 @@ internal static partial class Native
             return null;
         }
     }
+
+    /// <summary>How long ago the process started, or null when it is gone (USER_HZ is 100 on every Linux ABI).</summary>
+    public static TimeSpan? ProcessAge(int pid)
+    {
+        if (ProcessStartTicks(pid) is not { } ticks)
+        {
+            return null;
+        }
+        try
+        {
+            var uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(Math.Max(uptime - ticks / 100.0, 0));
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            return null;
+        }
+    }
 }

@@ -201,9 +201,10 @@ public sealed class JobStore(Database database, TimeProvider time)
     }
 
     /// <summary>QUEUED → RUNNING with the executor's reference: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
-    public JobRecord? MarkRunning(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null)
+    public JobRecord? MarkRunning(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
+        DateTimeOffset? startedAt = null)
     {
-        var now = time.GetUtcNow();
+        var now = startedAt ?? time.GetUtcNow();
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();

@@ -23,6 +23,12 @@ internal sealed class AgentCommands
             return 0;
         }
         var home = connection.Home;
+        if (await StartingAgentAsync(connection) is { } starting)
+        {
+            // A start at the same moment: its agent held the lock before it answered.
+            Console.WriteLine($"The agent is already running (pid {starting.Pid}, data folder {starting.DataFolder}).");
+            return 0;
+        }
         if (SingleInstance.LockHolder(home) is { } holder)
         {
             return AgentConnection.Fail($"the agent is running (pid {holder}) but its socket {home.SocketPath} is gone; run `meeshkan stop`, then `meeshkan start`", ExitCodes.Error);
@@ -66,6 +72,24 @@ internal sealed class AgentCommands
         }
         return AgentConnection.Fail($"the agent did not answer within {StartDeadline.TotalSeconds:0} s; its log:\n{LogTail(home.AgentLog, logOffset)}", ExitCodes.Error);
     });
+
+    /// <summary>
+    /// The status of an agent that holds the folder's lock and is still starting (younger than the start deadline),
+    /// once it answers; null when no agent holds the lock, or it is older and does not answer (its socket is gone).
+    /// </summary>
+    private static async Task<AgentStatus?> StartingAgentAsync(AgentConnection connection)
+    {
+        while (SingleInstance.LockHolder(connection.Home) is { } holder
+               && Meeshkan.Agent.Internal.Native.ProcessAge(holder) is { } age && age < StartDeadline)
+        {
+            if (await connection.TryStatusAsync(TimeSpan.FromSeconds(1)) is { } status)
+            {
+                return status;
+            }
+            await Task.Delay(50);
+        }
+        return null;
+    }
 
     [Command("stop", Description = "Stops the agent. Running jobs keep running unless --cancel-jobs is given.")]
     public Task<int> Stop([Option("cancel-jobs", Description = "Cancel running jobs before stopping")] bool cancelJobs = false) =>

@@ -65,12 +65,14 @@ public sealed partial class LocalExecutor : IJobExecutor
     {
         var folder = new JobFolder(job.OutputDirectory);
         int pid;
+        DateTimeOffset startedAt;
         try
         {
             Directory.CreateDirectory(folder.Path);
             File.Delete(folder.ExitCode);
             // Its own session (so the whole tree can be signalled) straight from posix_spawn: one clone and one exec of
             // `sh`, which forks the job. A `setsid` program in between cost a further exec per job.
+            startedAt = _time.GetUtcNow();
             pid = PosixSpawn.Start(Shell, [Shell, "-c", Wrapper, "meeshkan-job", folder.Path, .. job.Command],
                 JobEnvironment(job), job.WorkingDirectory);
         }
@@ -82,7 +84,7 @@ public sealed partial class LocalExecutor : IJobExecutor
         var ticks = Native.ProcessStartTicks(pid);
         _children[pid] = (job.Number, job.Id);
         _reaper.Watch(pid);
-        return ValueTask.FromResult(new ExecutorStart(Reference(pid, ticks), pid));
+        return ValueTask.FromResult(new ExecutorStart(Reference(pid, ticks), pid, startedAt));
     }
 
     /// <summary>
