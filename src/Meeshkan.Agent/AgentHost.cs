@@ -130,6 +130,7 @@ public static class AgentHost
             services.AddSingleton<ConditionStore>();
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<Scalars.UnsentScalars>();
+            services.AddHostedService<Hosting.SocketKeeper>();
             services.AddJobs();
             services.AddNotifications();
             services.AddTelegramBot();

@@ -11,6 +11,15 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string name);
+
+    /// <summary>Gives a file (a socket too) a second name, as `ln` does; false when it cannot (see <see cref="LastError"/>).</summary>
+    public static bool Link(string existing, string name) => link(existing, name) == 0;
+
+    /// <summary>The last libc call's error, in words.</summary>
+    public static string LastError() => Marshal.GetLastPInvokeErrorMessage();
+
     /// <summary>Sends <paramref name="signal"/> to every process in group <paramref name="processGroup"/>.</summary>
     public static bool SignalGroup(int processGroup, int signal) => processGroup > 1 && kill(-processGroup, signal) == 0;
 
