@@ -18,11 +18,12 @@ public sealed class MeeshkanSandbox : IDisposable
     private readonly string _executable;
 
     /// <param name="executable">The `meeshkan` to run (default: <see cref="Executable"/>).</param>
-    public MeeshkanSandbox(string? executable = null)
+    /// <param name="home">The data folder (default: a new temporary folder).</param>
+    public MeeshkanSandbox(string? executable = null, string? home = null)
     {
         _executable = executable ?? Executable;
         // Short: a Unix socket path must fit in 107 bytes.
-        Home = Directory.CreateTempSubdirectory("mk-").FullName;
+        Home = home ?? Directory.CreateTempSubdirectory("mk-").FullName;
         WorkDir = Directory.CreateTempSubdirectory("mkw-").FullName;
     }
 

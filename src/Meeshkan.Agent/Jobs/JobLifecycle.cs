@@ -170,6 +170,20 @@ public sealed partial class JobLifecycle(
         Ended(ended);
     }
 
+    /// <summary>Whether the data folder's disk has room for a job's records (its start, logs and end).</summary>
+    public bool RoomToStart() => DiskFull.RoomLeft(options.Home.Root);
+
+    /// <summary>The disk is full: the running jobs' channels are told (they go on; their ends are recorded once there is room).</summary>
+    public void TellDiskFull(IEnumerable<JobRecord> running)
+    {
+        var text = $"The disk holding Meeshkan's data folder {options.Home.Root} is full: this job goes on, no new job starts and "
+            + "submits are refused until there is space again.";
+        foreach (var job in running)
+        {
+            observers.CustomMessage(job, text);
+        }
+    }
+
     /// <summary>The executor's own word on a job that has not ended.</summary>
     public void NoteExecutorState(long number, string executorState) => store.SetExecutorState(number, executorState);
 

@@ -34,6 +34,10 @@ public sealed partial class JobScheduler(
     private readonly List<(Running Job, JobExit Exit)> _ended = [];
     // The highest job number read into the waiting queue: new jobs are read from there on.
     private long _lastQueued;
+    // The data folder's disk is full (Store/DiskFull): no job starts, ends are kept in _ended, and the loop looks again
+    // every DiskFullRetry until they are written.
+    private bool _diskFull;
+    private static readonly TimeSpan DiskFullRetry = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
@@ -59,23 +63,67 @@ public sealed partial class JobScheduler(
         var reader = inbox.Reader;
         while (!stopping.IsCancellationRequested)
         {
-            await StartWhatFitsAsync(stopping).ConfigureAwait(false);
-            RecordEnded();
+            try
+            {
+                await StartWhatFitsAsync(stopping).ConfigureAwait(false);
+                RecordEnded();
+            }
+            catch (Exception e) when (DiskFull.Is(e))
+            {
+                NoteDiskFull();
+            }
             if (!reader.TryRead(out var signal))
             {
                 try
                 {
-                    await reader.WaitToReadAsync(stopping).ConfigureAwait(false);
+                    await WaitForSignalAsync(reader, stopping).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
                     break;
                 }
                 continue;
             }
-            Handle(signal);
+            try
+            {
+                Handle(signal);
+            }
+            catch (Exception e) when (DiskFull.Is(e))
+            {
+                NoteDiskFull();
+            }
         }
         // Jobs run on when the agent stops; the next agent re-attaches to them.
+    }
+
+    /// <summary>Waits for the next signal; while the disk is full, at most <see cref="DiskFullRetry"/>.</summary>
+    private async Task WaitForSignalAsync(System.Threading.Channels.ChannelReader<RunLoopInbox.Signal> reader, CancellationToken stopping)
+    {
+        if (!_diskFull)
+        {
+            await reader.WaitToReadAsync(stopping).ConfigureAwait(false);
+            return;
+        }
+        using var retry = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        retry.CancelAfter(DiskFullRetry);
+        try
+        {
+            await reader.WaitToReadAsync(retry.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void NoteDiskFull()
+    {
+        if (_diskFull)
+        {
+            return;
+        }
+        _diskFull = true;
+        Log.DiskFull(logger);
+        lifecycle.TellDiskFull(_running.Values.Select(r => r.Job));
     }
 
     private void Handle(RunLoopInbox.Signal signal)
@@ -111,11 +159,19 @@ public sealed partial class JobScheduler(
                     break;
                 }
                 // Still queued (the loop is between starts): it never starts.
+                try
+                {
+                    cancel.Done.TrySetResult(lifecycle.CancelQueued(cancel.Number));
+                }
+                catch (Exception e) when (DiskFull.Is(e))
+                {
+                    cancel.Done.TrySetException(e);
+                    throw;
+                }
                 lock (queue.Gate)
                 {
                     queue.Waiting.Remove(cancel.Number);
                 }
-                cancel.Done.TrySetResult(lifecycle.CancelQueued(cancel.Number));
                 break;
         }
     }
@@ -141,6 +197,16 @@ public sealed partial class JobScheduler(
     {
         while (!stopping.IsCancellationRequested)
         {
+            if (_diskFull || !lifecycle.RoomToStart())
+            {
+                if (_ended.Count > 0 || !lifecycle.RoomToStart())
+                {
+                    NoteDiskFull();
+                    return;
+                }
+                _diskFull = false;
+                Log.DiskRoomAgain(logger);
+            }
             Admitted? next;
             int slot = 0, slots;
             lock (queue.Gate)
@@ -166,7 +232,22 @@ public sealed partial class JobScheduler(
                 continue;
             }
             job = job with { Environment = GpuEnvironment.For(job.Environment, admitted.Job.Gpus, admitted.Gpus, slot, slots) };
-            if (!await StartAsync(job, admitted.Gpus, slot, stopping).ConfigureAwait(false))
+            bool started;
+            try
+            {
+                started = await StartAsync(job, admitted.Gpus, slot, stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (DiskFull.Is(e))
+            {
+                // Not started, not failed: it waits for room.
+                lock (queue.Gate)
+                {
+                    queue.Release(job.Number);
+                    queue.Waiting.Add(admitted.Job);
+                }
+                throw;
+            }
+            if (!started)
             {
                 lock (queue.Gate)
                 {
@@ -189,12 +270,23 @@ public sealed partial class JobScheduler(
         {
             start = await executor.StartAsync(job, stopping).ConfigureAwait(false);
         }
-        catch (ExecutorStartException e)
+        catch (ExecutorStartException e) when (!DiskFull.Is(e))
         {
             lifecycle.FailToStart(job, e.Message);
             return false;
         }
-        if (lifecycle.MarkStarted(job, executor.Name, start, gpus, slot) is not { } started)
+        JobRecord? started;
+        try
+        {
+            started = lifecycle.MarkStarted(job, executor.Name, start, gpus, slot);
+        }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            // Its start cannot be recorded: it does not run unrecorded.
+            _ = executor.TerminateAsync(job with { ExecutorReference = start.Reference }, TimeSpan.FromSeconds(1));
+            throw;
+        }
+        if (started is null)
         {
             // No longer queued when it started (as above): it does not run.
             _ = executor.TerminateAsync(job with { ExecutorReference = start.Reference }, TimeSpan.FromSeconds(1));
@@ -204,17 +296,19 @@ public sealed partial class JobScheduler(
         return true;
     }
 
+    /// <summary>Records the ends heard of, oldest first; one the full disk refuses stays, with those after it, for the next try.</summary>
     private void RecordEnded()
     {
-        foreach (var (running, exit) in _ended)
+        while (_ended.Count > 0)
         {
+            var (running, exit) = _ended[0];
             lifecycle.RecordEnd(running.Job, exit, running.CancelRequested);
+            _ended.RemoveAt(0);
             foreach (var waiting in running.Waiting)
             {
                 waiting.TrySetResult(true);
             }
         }
-        _ended.Clear();
     }
 
     private async Task TerminateAsync(Running running, TimeSpan grace)
@@ -240,5 +334,11 @@ public sealed partial class JobScheduler(
 
         [LoggerMessage(LogEvents.Scheduler + 2, LogLevel.Error, "Job {Number} could not be stopped")]
         public static partial void TerminateFailed(ILogger logger, long number, Exception exception);
+
+        [LoggerMessage(LogEvents.Scheduler + 3, LogLevel.Warning, "The data folder's disk is full: no job starts and ends are kept until there is room (running jobs go on)")]
+        public static partial void DiskFull(ILogger logger);
+
+        [LoggerMessage(LogEvents.Scheduler + 4, LogLevel.Information, "The data folder's disk has room again: the kept ends are recorded and jobs start")]
+        public static partial void DiskRoomAgain(ILogger logger);
     }
 }

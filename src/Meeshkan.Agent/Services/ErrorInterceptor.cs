@@ -15,6 +15,7 @@ namespace Meeshkan.Agent.Services;
 /// clients keep the scalars and retry); anything else from SQLite is INTERNAL with SQLite's own message. Without this a
 /// client sees only "Exception was thrown by handler" (UNKNOWN), which the clients take as a refusal and drop the
 /// batch.</item>
+/// <item>a full disk (<see cref="DiskFull"/>) is ABORTED too, saying so: clients keep what they send and retry.</item>
 /// </list>
 /// </summary>
 public sealed class ErrorInterceptor(Database database) : Interceptor
@@ -36,6 +37,7 @@ public sealed class ErrorInterceptor(Database database) : Interceptor
     private RpcException? Translate(Exception e) => e switch
     {
         JobException job => ToRpc(job),
+        _ when DiskFull.Is(e) => new RpcException(new Status(StatusCode.Aborted, DiskFull.Message(Path.GetDirectoryName(database.Path)!))),
         SqliteException { SqliteErrorCode: 5 or 6 } => new RpcException(new Status(StatusCode.Aborted, // SQLITE_BUSY, SQLITE_LOCKED
             $"the database {database.Path} is locked by another process; nothing was changed, try again")),
         SqliteException sqlite => new RpcException(new Status(StatusCode.Internal, $"database error in {database.Path}: {sqlite.Message}")),
