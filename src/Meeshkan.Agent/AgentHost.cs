@@ -131,6 +131,7 @@ public static class AgentHost
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<Scalars.UnsentScalars>();
             services.AddHostedService<Hosting.SocketKeeper>();
+            services.AddSingleton<OutputScalars.OutputScalarReader>();
             services.AddJobs();
             services.AddNotifications();
             services.AddTelegramBot();

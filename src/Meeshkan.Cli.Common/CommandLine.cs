@@ -13,7 +13,7 @@ internal static class CommandLine
     ];
 
     // submit's own options that take a value.
-    private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python", "--cwd", "--gpus", "--gpu-ids", "--priority"];
+    private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python", "--cwd", "--gpus", "--gpu-ids", "--priority", "--scalar-pattern"];
 
     public static string[] Normalize(string[] args)
     {

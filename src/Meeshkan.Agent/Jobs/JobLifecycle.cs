@@ -14,7 +14,7 @@ namespace Meeshkan.Agent.Jobs;
 /// </summary>
 public sealed partial class JobLifecycle(
     JobStore store, AgentOptions options, Config.AgentConfig config, RunLoopInbox runLoop, ConditionEngine conditions,
-    Scalars.UnsentScalars unsent, JobObservers observers, ILogger<JobLifecycle> logger)
+    Scalars.UnsentScalars unsent, OutputScalars.OutputScalarReader output, JobObservers observers, ILogger<JobLifecycle> logger)
 {
     /// <summary>Queues jobs, in order, and wakes the run loop.</summary>
     public IReadOnlyList<JobRecord> Submit(IReadOnlyList<JobStore.NewJob> jobs)
@@ -123,6 +123,9 @@ public sealed partial class JobLifecycle(
     /// <summary>Jobs an earlier agent started that have not ended.</summary>
     public IReadOnlyList<JobRecord> JobsToReattach() => store.List([JobState.Running]).Where(j => !j.External).ToList();
 
+    /// <summary>Its executor watches it again: reading scalars from its output (if asked) goes on where it stopped.</summary>
+    public void Reattached(JobRecord job) => output.Resume(job);
+
     /// <summary>QUEUED → RUNNING once its executor started it; null when it was canceled meanwhile.</summary>
     public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start, IReadOnlyList<int>? gpus = null, int? slot = null)
     {
@@ -131,6 +134,7 @@ public sealed partial class JobLifecycle(
             return null;
         }
         Log.Started(logger, job.Number, executor, start.Reference);
+        output.Start(started);
         observers.JobStarted(started);
         return started;
     }
@@ -160,8 +164,10 @@ public sealed partial class JobLifecycle(
     public void RecordEnd(JobRecord job, JobExit exit, bool canceled)
     {
         var (state, reason) = JobOutcome.Of(exit, canceled);
-        // What the job could not deliver before it exited, stored before its end is (the end notification has it).
+        // What the job could not deliver before it exited, and its output's last scalars, stored before its end is (the
+        // end notification has them).
         unsent.Ingest(job.Number);
+        output.Finish(job);
         if (store.MarkEnded(job.Number, state, exit.ExitCode, reason, exit.EndedAt, onlyFrom: JobState.Running) is not { } ended)
         {
             return;

@@ -20,6 +20,22 @@ public sealed class JobReports(JobResolver resolver, ScalarStore scalars, Condit
     {
         var job = resolver.RunningById(request.JobId);
         var (batch, refused, problem) = Services.ScalarBatchValidator.Check(request);
+        var stored = Store(job, batch);
+        if (refused > 0)
+        {
+            // The good points are stored (at their true steps); the caller still learns that some were not.
+            throw new InvalidRequestException(
+                $"{refused} of {request.Values.Count} points refused: {problem}; the other {batch.Values.Count} are stored");
+        }
+        return (batch.Values.Count, stored is null);
+    }
+
+    /// <summary>
+    /// Stores a checked batch of a running job's points once (null: a duplicate), evaluates its conditions, tells the
+    /// observers. Reported scalars come here, and so do those the agent reads from a job's output (OutputScalars/).
+    /// </summary>
+    public IReadOnlyList<ScalarStore.Series>? Store(JobRecord job, ScalarBatch batch)
+    {
         IReadOnlyList<ScalarStore.Series>? stored;
         try
         {
@@ -34,13 +50,7 @@ public sealed class JobReports(JobResolver resolver, ScalarStore scalars, Condit
             conditions.Evaluate(job, stored);
             observers.ScalarsReported(job, stored);
         }
-        if (refused > 0)
-        {
-            // The good points are stored (at their true steps); the caller still learns that some were not.
-            throw new InvalidRequestException(
-                $"{refused} of {request.Values.Count} points refused: {problem}; the other {batch.Values.Count} are stored");
-        }
-        return (batch.Values.Count, stored is null);
+        return stored;
     }
 
     public (string Id, IReadOnlyList<string> Names) AddCondition(AddConditionRequest request) =>

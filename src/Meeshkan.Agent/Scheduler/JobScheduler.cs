@@ -53,6 +53,7 @@ public sealed partial class JobScheduler(
             }
             Log.Reattaching(logger, job.Number, executor.Name, job.ExecutorReference ?? "");
             executor.Reattach(job, stopping);
+            lifecycle.Reattached(job);
             _running[job.Number] = new Running(job, executor);
             lock (queue.Gate)
             {

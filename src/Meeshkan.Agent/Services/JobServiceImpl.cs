@@ -42,6 +42,9 @@ public sealed class JobServiceImpl(
     {
         var prepared = request.Jobs.Select(r => Prepare(r).Job).ToList();
         var records = lifecycle.Submit(prepared);
+        foreach (var record in records)
+        {
+            }
         var response = new SubmitJobsResponse();
         response.Jobs.AddRange(records.Select(r => r.ToProto()));
         return Task.FromResult(response);
@@ -54,6 +57,7 @@ public sealed class JobServiceImpl(
         var resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
         return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval)
         {
+            ScalarPattern = OutputScalars.OutputParser.Option(request.ScalarsFromOutput, request.ScalarPattern),
             Priority = request.Priority,
             GpuQuarters = gpus.Amount.Quarters,
             GpuIds = gpus.Ids,

@@ -351,5 +351,10 @@ public sealed class Database
         ALTER TABLE jobs ADD COLUMN gpus TEXT;
         ALTER TABLE jobs ADD COLUMN slot INTEGER;
         """,
+        // 5: scalars read from the job's output (submit --scalars-from-output): '' for the default patterns, or the
+        // user's --scalar-pattern; NULL: not read.
+        """
+        ALTER TABLE jobs ADD COLUMN scalar_pattern TEXT;
+        """,
     ];
 }

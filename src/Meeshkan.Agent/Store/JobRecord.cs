@@ -44,6 +44,10 @@ public sealed record JobRecord
     /// <summary>Its MEESHKAN_SLOT while it runs.</summary>
     public int? Slot { get; init; }
 
+    /// <summary>Scalars are read from its output (submit --scalars-from-output): "" with the default patterns, else the user's
+    /// --scalar-pattern; null: not read.</summary>
+    public string? ScalarPattern { get; init; }
+
     public bool IsEnded => JobTransitions.IsEnd(State);
 
     /// <summary>Its output folder's files.</summary>

@@ -14,14 +14,14 @@ public sealed class JobStore(Database database, TimeProvider time)
     private const string Columns =
         "number, id, name, state, command, working_directory, environment, report_interval, created_at, started_at, " +
         "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
-        "priority, gpu_quarters, gpu_ids, gpus, slot";
+        "priority, gpu_quarters, gpu_ids, gpus, slot, scalar_pattern";
 
     // The submitter's environment (often kilobytes of JSON) is read only to start a job, through QueuedWithEnvironment: every
     // other query returns Environment = null, so that `list` over 10,000 jobs does not parse 10,000 environments.
     private const string ColumnsWithoutEnvironment =
         "number, id, name, state, command, working_directory, NULL, report_interval, created_at, started_at, " +
         "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
-        "priority, gpu_quarters, gpu_ids, gpus, slot";
+        "priority, gpu_quarters, gpu_ids, gpus, slot, scalar_pattern";
 
     /// <summary>A job about to be queued; the store gives it its number and output folder.</summary>
     public sealed record NewJob(string Name, IReadOnlyList<string> Command, string WorkingDirectory,
@@ -30,6 +30,8 @@ public sealed class JobStore(Database database, TimeProvider time)
         public int Priority { get; init; }
         public int GpuQuarters { get; init; }
         public IReadOnlyList<int>? GpuIds { get; init; }
+        /// <summary>Read scalars from its output (submit --scalars-from-output): "" with the default patterns, or the user's; null: not.</summary>
+        public string? ScalarPattern { get; init; }
 
         /// <summary>The same job queued again (`meeshkan retry`): its command, folder, environment, name and options.</summary>
         public static NewJob Again(JobRecord job) =>
@@ -38,6 +40,7 @@ public sealed class JobStore(Database database, TimeProvider time)
                 Priority = job.Priority,
                 GpuQuarters = job.GpuQuarters,
                 GpuIds = job.GpuIds,
+                ScalarPattern = job.ScalarPattern,
             };
     }
 
@@ -54,9 +57,9 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText =
-            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids) " +
-            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds) RETURNING number";
-        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds");
+            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids, scalar_pattern) " +
+            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds, $pattern) RETURNING number";
+        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds", "$pattern");
         using var setFolder = connection.CreateCommand();
         setFolder.Transaction = transaction;
         setFolder.CommandText = "UPDATE jobs SET output_directory = $dir WHERE number = $number";
@@ -81,6 +84,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             p[11].Value = job.Priority;
             p[12].Value = job.GpuQuarters;
             p[13].Value = (object?)Ints(job.GpuIds) ?? DBNull.Value;
+            p[14].Value = (object?)job.ScalarPattern ?? DBNull.Value;
             var number = (long)insert.ExecuteScalar()!;
             var folder = outputFolder(number);
             f[0].Value = folder;
@@ -94,7 +98,7 @@ public sealed class JobStore(Database database, TimeProvider time)
                 ReportIntervalSeconds = job.ReportIntervalSeconds, CreatedAt = FromMs(now.ToUnixTimeMilliseconds()),
                 StartedAt = state == JobState.Running ? FromMs(now.ToUnixTimeMilliseconds()) : null,
                 External = job.External, Pid = job.Pid, OutputDirectory = folder,
-                Priority = job.Priority, GpuQuarters = job.GpuQuarters, GpuIds = job.GpuIds,
+                Priority = job.Priority, GpuQuarters = job.GpuQuarters, GpuIds = job.GpuIds, ScalarPattern = job.ScalarPattern,
             });
         }
         transaction.Commit();
@@ -338,6 +342,7 @@ public sealed class JobStore(Database database, TimeProvider time)
                 GpuIds = reader.IsDBNull(21) ? null : ParseInts(reader.GetString(21)),
                 Gpus = reader.IsDBNull(22) ? null : ParseInts(reader.GetString(22)),
                 Slot = reader.IsDBNull(23) ? null : reader.GetInt32(23),
+                ScalarPattern = reader.IsDBNull(24) ? null : reader.GetString(24),
             });
         }
         return jobs;

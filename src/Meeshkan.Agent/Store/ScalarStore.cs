@@ -136,6 +136,16 @@ public sealed class ScalarStore(Database database)
         }
     }
 
+    /// <summary>The highest sequence stored for a client id; 0 when none (the agent's output reader keeps its offsets so).</summary>
+    public ulong LastSequence(string clientId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(sequence) FROM scalar_batches_seen WHERE client_id = $c";
+        command.Parameters.AddWithValue("$c", clientId);
+        return command.ExecuteScalar() is long last ? unchecked((ulong)last) : 0;
+    }
+
     /// <summary>The number of distinct scalar names a job has.</summary>
     public int NameCount(long jobNumber)
     {

@@ -17,7 +17,9 @@ internal sealed class JobCommands
         [Argument(Description = "Script or command, then its arguments")] string[] command,
         [Option(Description = "GPUs the job needs, held by it alone: a whole number, or 1/2, 1/4 to share one GPU")] string? gpus = null,
         [Option("gpu-ids", Description = "The GPUs it may use, like 0,2 (alone: exactly those)")] string? gpuIds = null,
-        [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null) =>
+        [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null,
+        [Option(Description = "Read scalars from the job's output: `name: value`, `name=value`, `name: value (step N)`, tqdm progress")] bool scalarsFromOutput = false,
+        [Option(Description = "Your own regex for scalars in the output: named groups value (required), name, step")] string? scalarPattern = null) =>
         AgentConnection.RunAsync(async connection =>
         {
             if (command.Length == 0)
@@ -31,6 +33,8 @@ internal sealed class JobCommands
                 ReportIntervalSeconds = interval ?? 0,
                 WorkingDirectory = Environment.CurrentDirectory,
                 Python = python ?? "",
+                ScalarsFromOutput = scalarsFromOutput || scalarPattern is not null,
+                ScalarPattern = scalarPattern ?? "",
             };
             SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
             request.Command.AddRange(command);
@@ -51,7 +55,17 @@ internal sealed class JobCommands
                     request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
                 }
             }
-            var reply = await connection.Jobs.SubmitJobAsync(request);
+            SubmitJobResponse reply;
+            try
+            {
+                reply = await connection.Jobs.SubmitJobAsync(request);
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument
+                && e.Status.Detail.StartsWith("--scalar-pattern ", StringComparison.Ordinal))
+            {
+                // The agent compiles the pattern (one place, and no regex engine in the small `meeshkan`): a usage mistake.
+                throw new UsageException(e.Status.Detail);
+            }
             foreach (var warning in reply.Warnings)
             {
                 Console.Error.WriteLine($"meeshkan: warning: {warning}");

@@ -66,9 +66,11 @@ internal sealed class ConditionTestBed : IDisposable
         var resolver = new Meeshkan.Agent.Jobs.JobResolver(Jobs);
         var options = new AgentOptions { Home = new MeeshkanHome(_folder) };
         var unsent = new Scalars.UnsentScalars(options, Jobs, Scalars, observers, Time, NullLogger<Scalars.UnsentScalars>.Instance);
+        var reports = new Meeshkan.Agent.Jobs.JobReports(resolver, Scalars, Engine, observers, Time);
+        var output = new Meeshkan.Agent.OutputScalars.OutputScalarReader(reports, Scalars, NullLogger<Meeshkan.Agent.OutputScalars.OutputScalarReader>.Instance);
         var lifecycle = new Meeshkan.Agent.Jobs.JobLifecycle(Jobs, options, Config,
-            new Scheduler.RunLoopInbox(), Engine, unsent, observers, NullLogger<Meeshkan.Agent.Jobs.JobLifecycle>.Instance);
-        return new Services.ReportServiceImpl(new Meeshkan.Agent.Jobs.JobReports(resolver, Scalars, Engine, observers, Time), lifecycle, resolver);
+            new Scheduler.RunLoopInbox(), Engine, unsent, output, observers, NullLogger<Meeshkan.Agent.Jobs.JobLifecycle>.Instance);
+        return new Services.ReportServiceImpl(reports, lifecycle, resolver);
     }
 
     /// <summary>A new agent process on the same file: nothing is kept in memory.</summary>

@@ -39,7 +39,10 @@ public sealed class RunLoopTests
         var options = new AgentOptions { Home = new MeeshkanHome(_folder) };
         var unsent = new Scalars.UnsentScalars(options, _store, new ScalarStore(_database), observers, TimeProvider.System,
             NullLogger<Scalars.UnsentScalars>.Instance);
-        _lifecycle = new JobLifecycle(_store, options, config, _inbox, engine, unsent, observers, NullLogger<JobLifecycle>.Instance);
+        var output = new Meeshkan.Agent.OutputScalars.OutputScalarReader(
+            new JobReports(new JobResolver(_store), new ScalarStore(_database), engine, observers, TimeProvider.System),
+            new ScalarStore(_database), NullLogger<Meeshkan.Agent.OutputScalars.OutputScalarReader>.Instance);
+        _lifecycle = new JobLifecycle(_store, options, config, _inbox, engine, unsent, output, observers, NullLogger<JobLifecycle>.Instance);
     }
 
     [TearDown]
