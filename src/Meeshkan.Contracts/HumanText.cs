@@ -23,6 +23,19 @@ internal static class HumanText
             : $"{(int)span.TotalDays}d{span.Hours:00}h";
     }
 
+    /// <summary>"45%, 5.0s left" (tqdm's progress and remaining time), "45%" without a time left; null without a percent.</summary>
+    public static string? Progress(double? percent, double? secondsLeft)
+    {
+        if (percent is not { } p || !double.IsFinite(p))
+        {
+            return null;
+        }
+        var text = Math.Floor(p).ToString("0", CultureInfo.InvariantCulture) + "%";
+        return secondsLeft is { } left && double.IsFinite(left) && left is >= 0 and < 1e9
+            ? $"{text}, {Duration(TimeSpan.FromSeconds(left))} left"
+            : text;
+    }
+
     /// <summary>Bytes in the largest unit that keeps the number at or above 1: "512 B", "4.0 KiB", "197.6 MiB", "1.2 GiB".</summary>
     public static string Bytes(long bytes)
     {

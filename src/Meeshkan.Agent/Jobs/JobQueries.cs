@@ -33,6 +33,11 @@ public sealed class JobQueries(JobStore jobs, JobResolver resolver, Notification
 
     public IReadOnlyList<NotificationRecord> Notifications(long jobNumber) => notifications.ForJob(jobNumber);
 
+    /// <summary>How far each running job of <paramref name="listed"/> is: its latest `progress` and `eta seconds` scalars (tqdm).</summary>
+    public IReadOnlyDictionary<(long Job, string Name), double> Progress(IEnumerable<JobRecord> listed) =>
+        scalars.LatestOf(listed.Where(j => j.State == JobState.Running).Select(j => j.Number).ToList(),
+            [OutputScalars.OutputParser.ProgressName, OutputScalars.OutputParser.EtaName]);
+
     /// <summary>Each scalar's latest value.</summary>
     public IReadOnlyList<ScalarSummary> LatestScalars(long jobNumber) => scalars.Latest(jobNumber);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Meeshkan.Agent.OutputScalars;
 using Meeshkan.V1;
 
 namespace Meeshkan.Agent.Notifications;
@@ -35,6 +36,11 @@ public static class NotificationText
         _ => "",
     };
 
+    /// <summary>"45%, 5.0s left" from the scalars `progress` and `eta seconds` (tqdm bars in the output), or null.</summary>
+    private static string? Progress(Notification n) => HumanText.Progress(
+        n.Scalars.FirstOrDefault(s => s.Name == OutputParser.ProgressName)?.Value,
+        n.Scalars.FirstOrDefault(s => s.Name == OutputParser.EtaName)?.Value);
+
     /// <summary>One line: what happened, for the history, Slack's fallback text and the email subject.</summary>
     public static string Summary(Notification n)
     {
@@ -49,6 +55,12 @@ public static class NotificationText
                 return $"failed after {Duration(job)}: {job?.FailureReason ?? ExitStatus(job)}";
             case NotificationEvent.JobCanceled:
                 return $"canceled after {Duration(job)}";
+            case NotificationEvent.IntervalReport when Progress(n) is { } progress:
+                // tqdm's progress and time left first ("45%, 5.0s left"), then the job's other scalars.
+                var others = n.Scalars.Where(s => s.Name is not (OutputParser.ProgressName or OutputParser.EtaName)).ToList();
+                return others.Count == 0 ? progress
+                    : $"{progress}; " + string.Join(", ", others.Take(5).Select(s => $"{s.Name} {Number(s.Value)}{(s.Change is { } c ? $" ({Change(c)})" : "")}"))
+                        + (others.Count > 5 ? $", and {others.Count - 5} more" : "");
             case NotificationEvent.IntervalReport:
                 return string.Join(", ", n.Scalars.Take(5).Select(s => $"{s.Name} {Number(s.Value)}{(s.Change is { } c ? $" ({Change(c)})" : "")}"))
                     + (n.Scalars.Count > 5 ? $", and {n.Scalars.Count - 5} more" : "");
@@ -89,6 +101,9 @@ public static class NotificationText
                 break;
             case NotificationEvent.ConditionMet when n.Condition is { } condition:
                 fields.Add(("Condition", condition.Description));
+                break;
+            case NotificationEvent.IntervalReport when Progress(n) is { } progress:
+                fields.Add(("Progress", progress));
                 break;
         }
         fields.Add(("Host", n.Host));

@@ -10,8 +10,7 @@ namespace Meeshkan.Agent.OutputScalars;
 /// For a job submitted with <c>--scalars-from-output</c> (<see cref="JobRecord.ScalarPattern"/> set): tails its stdout
 /// and stderr files while it runs (the job writes them itself, so reading never slows it; nothing is changed in them)
 /// and hands what <see cref="OutputParser"/> finds to <see cref="JobReports.Store"/>, like scalars a client reports
-/// (conditions, notifications, charts). Lines are split at <c>\n</c> and <c>\r</c> (tqdm redraws with <c>\r</c>); a
-/// line past <see cref="MaxLineBytes"/> is parsed on its first bytes only, so memory stays flat whatever the job prints.
+/// (conditions, notifications, charts); <see cref="OutputLines"/> cuts the bytes into lines, with flat memory.
 /// Each stored batch carries how far its file was read (client id "output:JOB-ID:stdout", sequence = that offset), in
 /// the same transaction as its points: after an agent restart reading resumes there, and no line is stored twice.
 /// A job without the option costs nothing: no reader runs.
@@ -22,7 +21,6 @@ public sealed partial class OutputScalarReader(JobReports reports, ScalarStore s
     private readonly ScalarStore _scalars = scalars;
     private readonly ILogger _logger = logger;
 
-    public const int MaxLineBytes = 64 * 1024;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     // Points held before they are stored while a large backlog is read (a batch stays well under the clients' limit).
@@ -172,17 +170,12 @@ public sealed partial class OutputScalarReader(JobReports reports, ScalarStore s
         }
     }
 
-    /// <summary>One output file read on from an offset, split into lines, its scalars stored with the offset read to.</summary>
+    /// <summary>One output file read on from an offset, its scalars stored with the offset of the last whole line read.</summary>
     private sealed class Tail(string path, string clientId, long from, OutputParser parser) : IDisposable
     {
         private readonly byte[] _chunk = new byte[1 << 16];
-        private readonly byte[] _line = new byte[MaxLineBytes];
         private readonly List<OutputScalar> _found = [];
-        private int _lineLength;
-        // The file offset after the last whole line parsed: where a next agent starts again.
-        private long _consumed = from;
-        // Bytes read of the line not ended yet (more than _lineLength when it is longer than MaxLineBytes).
-        private long _partial;
+        private readonly OutputLines _lines = new(parser, from);
         private FileStream? _file;
 
         public void Read(Action<ScalarBatch> store, bool endOfOutput)
@@ -194,52 +187,20 @@ public sealed partial class OutputScalarReader(JobReports reports, ScalarStore s
                     return;
                 }
                 _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-                _file.Seek(_consumed, SeekOrigin.Begin);
+                _file.Seek(from, SeekOrigin.Begin);
             }
             int read;
             while ((read = _file.Read(_chunk, 0, _chunk.Length)) > 0)
             {
-                var data = _chunk.AsSpan(0, read);
-                while (data.Length > 0)
+                _lines.Feed(_chunk.AsSpan(0, read), _found);
+                if (_found.Count >= MaxPointsPerBatch)
                 {
-                    var end = data.IndexOfAny((byte)'\n', (byte)'\r');
-                    var piece = end < 0 ? data : data[..end];
-                    if (_lineLength == 0 && end >= 0)
-                    {
-                        // The common case: a whole line inside the chunk, parsed where it lies.
-                        parser.Parse(piece.Length > MaxLineBytes ? piece[..MaxLineBytes] : piece, _found);
-                    }
-                    else
-                    {
-                        var kept = Math.Min(MaxLineBytes - _lineLength, piece.Length);
-                        piece[..kept].CopyTo(_line.AsSpan(_lineLength));
-                        _lineLength += kept;
-                        if (end >= 0)
-                        {
-                            parser.Parse(_line.AsSpan(0, _lineLength), _found);
-                            _lineLength = 0;
-                        }
-                    }
-                    if (end < 0)
-                    {
-                        _partial += piece.Length; // not a whole line yet: counted in _consumed once it ends
-                        break;
-                    }
-                    _consumed += _partial + end + 1;
-                    _partial = 0;
-                    data = data[(end + 1)..];
-                    if (_found.Count >= MaxPointsPerBatch)
-                    {
-                        Flush(store);
-                    }
+                    Flush(store);
                 }
             }
-            if (endOfOutput && _partial > 0)
+            if (endOfOutput)
             {
-                parser.Parse(_line.AsSpan(0, _lineLength), _found);
-                _consumed += _partial;
-                _lineLength = 0;
-                _partial = 0;
+                _lines.End(_found);
             }
             // Stored with the offset of the last whole line: an unfinished line is read again by a next agent.
             Flush(store);
@@ -249,7 +210,7 @@ public sealed partial class OutputScalarReader(JobReports reports, ScalarStore s
 
         private void Flush(Action<ScalarBatch> store)
         {
-            var offset = _consumed;
+            var offset = _lines.Consumed;
             if (_found.Count == 0)
             {
                 return;

@@ -74,10 +74,20 @@ public sealed class JobServiceImpl(
         {
             return Task.FromResult(response); // only states no job is in
         }
-        foreach (var job in queries.List(states, request.Limit))
+        var jobs = queries.List(states, request.Limit);
+        var progress = queries.Progress(jobs);
+        foreach (var job in jobs)
         {
             var proto = basic ? job.ToBasicProto() : job.ToProto();
             proto.WaitingReason = queue.WhyWaiting(job) ?? "";
+            if (progress.TryGetValue((job.Number, OutputScalars.OutputParser.ProgressName), out var percent))
+            {
+                proto.Progress = percent;
+            }
+            if (progress.TryGetValue((job.Number, OutputScalars.OutputParser.EtaName), out var eta))
+            {
+                proto.EtaSeconds = eta;
+            }
             if (latest.TryGetValue(job.Number, out var last))
             {
                 proto.LastNotification = basic ? new NotificationRecord { Status = last.Status } : last;

@@ -146,6 +146,27 @@ public sealed class ScalarStore(Database database)
         return command.ExecuteScalar() is long last ? unchecked((ulong)last) : 0;
     }
 
+    /// <summary>The latest values of the scalars named <paramref name="names"/> of each of <paramref name="jobNumbers"/>, in one query.</summary>
+    public IReadOnlyDictionary<(long Job, string Name), double> LatestOf(IReadOnlyCollection<long> jobNumbers, IReadOnlyList<string> names)
+    {
+        var latest = new Dictionary<(long, string), double>();
+        if (jobNumbers.Count == 0)
+        {
+            return latest;
+        }
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        var nameParameters = names.Select((name, i) => command.Parameters.AddWithValue($"$n{i}", name).ParameterName);
+        command.CommandText = $"SELECT job_number, name, last_value FROM scalar_names WHERE job_number IN ({string.Join(',', jobNumbers)}) " +
+            $"AND name IN ({string.Join(',', nameParameters)})";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            latest[(reader.GetInt64(0), reader.GetString(1))] = reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2);
+        }
+        return latest;
+    }
+
     /// <summary>The number of distinct scalar names a job has.</summary>
     public int NameCount(long jobNumber)
     {

@@ -96,7 +96,8 @@ internal sealed class JobCommands
         foreach (var job in reply.Jobs)
         {
             // A queued job's reason to wait goes with its status, as squeue's "PD (Resources)".
-            var state = job.WaitingReason.Length > 0 ? $"{Format.State(job.State)} ({job.WaitingReason})" : Format.State(job.State);
+            // A running job's progress and time left (tqdm in its output, or reported) go with it too: "RUNNING 45%, 5s left".
+            var state = job.WaitingReason.Length > 0 ? $"{Format.State(job.State)} ({job.WaitingReason})" : Format.State(job.State) + Format.Progress(job);
             string[] row = [job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), state,
                 Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command)];
             table.Add(gpus ? [.. row[..3], job.Gpus.Count == 0 ? "-" : string.Join(',', job.Gpus), .. row[3..]] : row);

@@ -49,6 +49,12 @@ internal static class Format
 
     public static string Duration(TimeSpan span) => HumanText.Duration(span);
 
+    /// <summary>" 45%, 5.0s left" for a running job with progress (tqdm in its output, or reported), "" without.</summary>
+    public static string Progress(Job job) =>
+        job.State == JobState.Running && HumanText.Progress(job.HasProgress ? job.Progress : null, job.HasEtaSeconds ? job.EtaSeconds : null) is { } text
+            ? " " + text
+            : "";
+
     /// <summary>
     /// The shortest text that reads back as exactly this double (499999.5, 1004999, 8.86294e-06): `report` and
     /// `--history` show what was reported, never a rounding of it.

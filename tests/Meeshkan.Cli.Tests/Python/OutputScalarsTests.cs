@@ -154,4 +154,23 @@ public sealed class OutputScalarsTests
         Assert.That(_sandbox.WaitForEnd(number).State, Is.EqualTo("FINISHED"));
         Assert.That(FaultKit.History(_sandbox, number, "acc").Select(p => p.Value), Is.EqualTo(new[] { 0.5, 0.75 }));
     }
+
+    [Test]
+    public void List_shows_a_running_jobs_tqdm_progress_and_time_left()
+    {
+        var release = Path.Combine(_sandbox.WorkDir, "release");
+        _sandbox.WriteFile("bar.sh", $$"""
+            printf ' 45%%|####5     | 45/100 [00:04<01:05, 9.87it/s]\r'
+            while [ ! -e '{{release}}' ]; do sleep 0.02; done
+            printf '100%%|##########| 100/100 [00:10<00:00, 9.87it/s]\n'
+            """);
+        var number = _sandbox.Submit("--scalars-from-output", "bar.sh");
+        string? list = null;
+        FaultKit.WaitFor(() => (list = _sandbox.Ok("list")).Contains("RUNNING 45%, 1m05s left"), "list to show the bar's progress", 60);
+        var json = _sandbox.Ok("list", "--json");
+        Assert.That(json, Does.Contain("\"progress\": 45").And.Contain("\"etaSeconds\": 65"), json);
+        File.WriteAllText(release, "");
+        Assert.That(_sandbox.WaitForEnd(number).State, Is.EqualTo("FINISHED"));
+        Assert.That(_sandbox.Ok("list"), Does.Not.Contain("%,"), "an ended job shows no progress");
+    }
 }
