@@ -18,4 +18,7 @@ public interface IAgentObserver
     void ConditionMet(JobRecord job, ConditionEvent conditionEvent, bool onlyReported) { }
 
     void CustomMessage(JobRecord job, string message) { }
+
+    /// <summary>An attempt failed and the job is retried: "attempt 2 of 3 failed (exit 137), retrying in 30 s".</summary>
+    void AttemptFailed(JobRecord job, string message) { }
 }

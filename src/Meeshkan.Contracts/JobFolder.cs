@@ -20,6 +20,23 @@ public sealed class JobFolder(string path)
     /// <summary>The job's exit status, written by its wrapper as it ends (so it survives the agent being down).</summary>
     public string ExitCode => System.IO.Path.Combine(Path, "exit_code");
 
+    /// <summary>Where an earlier attempt's stdout, stderr and exit_code are kept once it failed and the job is retried.</summary>
+    public JobFolder Attempt(int attempt) => new(System.IO.Path.Combine(Path, $"attempt-{attempt.ToString(CultureInfo.InvariantCulture)}"));
+
+    /// <summary>Moves the output of the attempt that just ended into <see cref="Attempt"/>, so the next starts afresh.</summary>
+    public void KeepAttempt(int attempt)
+    {
+        var kept = Attempt(attempt);
+        Directory.CreateDirectory(kept.Path);
+        foreach (var (from, to) in new[] { (Stdout, kept.Stdout), (Stderr, kept.Stderr), (ExitCode, kept.ExitCode) })
+        {
+            if (File.Exists(from))
+            {
+                File.Move(from, to, overwrite: true);
+            }
+        }
+    }
+
     /// <summary>The exit code the job's wrapper recorded in <paramref name="folder"/>, if it got that far.</summary>
     public static int? ReadExitCode(string folder)
     {

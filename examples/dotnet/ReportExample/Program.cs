@@ -7,6 +7,8 @@
 // Or run it by hand as a blocking job (the process registers itself with the agent):
 //   examples/dotnet/ReportExample/bin/Debug/net10.0/ReportExample --blocking
 // Run by hand without --blocking, nothing is recorded (one warning on stderr).
+// With --diverge the train loss becomes NaN at step 10, and a stop condition ends the job there (it is FAILED, stopped
+// by the condition "isnan([train loss])").
 using Meeshkan;
 
 const int Steps = 200;
@@ -26,10 +28,16 @@ static async Task TrainAsync()
     Scalars.AddCondition("train loss", "evaluation loss", (train, evaluation) => evaluation - train > 0.2);
     // Evaluated by the agent; a typo here throws ArgumentException at once.
     Scalars.AddCondition("[train loss] < 0.05");
+    var diverge = Environment.GetCommandLineArgs().Contains("--diverge");
+    if (diverge)
+    {
+        // The agent stops the job (SIGTERM, then SIGKILL) once the loss is NaN: no GPU hours burnt for nothing.
+        Scalars.AddCondition("isnan([train loss])", action: ConditionAction.Stop);
+    }
 
     for (var step = 0; step < Steps; step++)
     {
-        var trainLoss = Math.Exp(-step / 50.0);
+        var trainLoss = diverge && step >= 10 ? double.NaN : Math.Exp(-step / 50.0);
         var evalLoss = trainLoss + (double)step / Steps * 0.3;
         Scalars.Report("train loss", trainLoss, "evaluation loss", evalLoss);
         if (step % 20 == 0)

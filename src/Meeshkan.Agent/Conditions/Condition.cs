@@ -18,6 +18,9 @@ internal sealed class Condition
 
     public bool OnlyReported { get; init; }
 
+    /// <summary>When met, the agent stops the job (submit --stop-if, add_condition(..., action="stop")).</summary>
+    public bool Stops { get; init; }
+
     public required TimeSpan Cooldown { get; init; }
 
     public DateTimeOffset? LastFiredAt { get; set; }

@@ -83,7 +83,7 @@ public sealed partial class ConditionEngine(
         var condition = new Condition
         {
             Id = Guid.NewGuid().ToString(), Names = names, Description = description, Expression = expression,
-            OnlyReported = request.OnlyReported, Cooldown = CooldownOf(cooldownSeconds),
+            OnlyReported = request.OnlyReported, Cooldown = CooldownOf(cooldownSeconds), Stops = request.Action == ConditionAction.Stop,
         };
 
         var state = Job(job.Number, batch: null);
@@ -100,7 +100,7 @@ public sealed partial class ConditionEngine(
             }
             store.Insert(new ConditionStore.StoredCondition(
                 condition.Id, job.Number, expression?.Text, names, description, request.EvaluatedByClient,
-                request.OnlyReported, cooldownSeconds, LastFiredAt: null));
+                request.OnlyReported, cooldownSeconds, LastFiredAt: null, condition.Stops));
             state.Add(condition);
         }
         return (condition.Id, names);
@@ -306,7 +306,11 @@ public sealed partial class ConditionEngine(
         {
             Log.RecordFailed(logger, condition.Id, jobNumber, e);
         }
-        var evt = new ConditionEvent { ConditionId = condition.Id, Description = condition.Description, Time = Timestamp.FromDateTimeOffset(now) };
+        var evt = new ConditionEvent
+        {
+            ConditionId = condition.Id, Description = condition.Description, Time = Timestamp.FromDateTimeOffset(now),
+            Action = condition.Stops ? ConditionAction.Stop : ConditionAction.Notify,
+        };
         evt.Values.Add(values);
         return evt;
     }
@@ -354,6 +358,7 @@ public sealed partial class ConditionEngine(
             {
                 Id = row.Id, Names = row.Names, Description = row.Description, Expression = expression,
                 OnlyReported = row.OnlyReported, Cooldown = CooldownOf(row.CooldownSeconds), LastFiredAt = row.LastFiredAt,
+                Stops = row.Stops,
             };
             if (expression is not null)
             {

@@ -16,13 +16,20 @@ public sealed partial class JobLifecycle(
     JobStore store, AgentOptions options, Config.AgentConfig config, RunLoopInbox runLoop, ConditionEngine conditions,
     Scalars.UnsentScalars unsent, OutputScalars.OutputScalarReader output, JobObservers observers, ILogger<JobLifecycle> logger)
 {
-    /// <summary>Queues jobs, in order, and wakes the run loop.</summary>
+    /// <summary>Queues jobs, in order, with their stop conditions (submit --stop-if), and wakes the run loop.</summary>
     public IReadOnlyList<JobRecord> Submit(IReadOnlyList<JobStore.NewJob> jobs)
     {
         var records = store.Insert(jobs, options.Home.JobFolder);
+        foreach (var job in records.Where(j => j.StopIf is { Length: > 0 }))
+        {
+            conditions.Add(job, new V1.AddConditionRequest { Expression = job.StopIf, Action = V1.ConditionAction.Stop });
+        }
         runLoop.JobsQueued();
         return records;
     }
+
+    /// <summary>What SIGTERM gives a job before SIGKILL when the agent stops it (cancel, timeout, stop condition).</summary>
+    public TimeSpan StopGrace => TimeSpan.FromSeconds(config.CancelGraceSeconds);
 
     /// <summary>
     /// `meeshkan retry`: queues a new job with the command, working directory, environment, name and options of an
@@ -113,23 +120,32 @@ public sealed partial class JobLifecycle(
 
     // ---- Called by the run loop ----
 
-    /// <summary>What the scheduling policy needs of each queued job numbered above <paramref name="after"/>.</summary>
-    public IReadOnlyList<(long Number, int Priority, int GpuQuarters, IReadOnlyList<int>? GpuIds, DateTimeOffset CreatedAt)> Waiting(long after) =>
-        store.Waiting(after);
+    /// <summary>What the scheduling policy needs of each queued job (or job between attempts) numbered above <paramref name="after"/>.</summary>
+    public IReadOnlyList<JobStore.WaitingRow> Waiting(long after) => store.Waiting(after);
 
     /// <summary>A queued job with its environment, to start it; null when it left the queue.</summary>
     public JobRecord? QueuedJob(long number) => store.QueuedWithEnvironment(number);
 
-    /// <summary>Jobs an earlier agent started that have not ended.</summary>
-    public IReadOnlyList<JobRecord> JobsToReattach() => store.List([JobState.Running]).Where(j => !j.External).ToList();
+    /// <summary>Jobs an earlier agent started whose attempt has not ended (those between attempts are queued again).</summary>
+    public IReadOnlyList<JobRecord> JobsToReattach() => store.List([JobState.Running]).Where(j => !j.External && !j.BetweenAttempts).ToList();
 
     /// <summary>Its executor watches it again: reading scalars from its output (if asked) goes on where it stopped.</summary>
     public void Reattached(JobRecord job) => output.Resume(job);
 
-    /// <summary>QUEUED → RUNNING once its executor started it; null when it was canceled meanwhile.</summary>
+    /// <summary>A job's state and failure reason, or null when it is no longer stored (for the dependency gate).</summary>
+    public (JobState State, string? Reason)? StateOf(long number) =>
+        store.GetByNumber(number) is { } job ? (job.State, job.FailureReason) : null;
+
+    /// <summary>
+    /// QUEUED → RUNNING once its executor started it (or, between attempts, its next attempt started); null when it
+    /// was canceled meanwhile.
+    /// </summary>
     public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start, IReadOnlyList<int>? gpus = null, int? slot = null)
     {
-        if (store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt) is not { } started)
+        var started = job.BetweenAttempts
+            ? store.MarkNextAttempt(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt)
+            : store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt);
+        if (started is null)
         {
             return null;
         }
@@ -150,30 +166,72 @@ public sealed partial class JobLifecycle(
         return true;
     }
 
-    /// <summary>QUEUED → FAILED: its executor could not start it.</summary>
+    /// <summary>QUEUED → FAILED: its executor could not start it (between attempts: RUNNING → FAILED).</summary>
     public void FailToStart(JobRecord job, string reason)
     {
         Log.CouldNotStart(logger, job.Number, reason);
-        if (store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {reason}", onlyFrom: JobState.Queued) is { } failed)
+        if (store.MarkEnded(job.Number, JobState.Failed, null, $"could not start: {reason}", onlyFrom: job.BetweenAttempts ? JobState.Running : JobState.Queued) is { } failed)
         {
             Ended(failed);
         }
     }
 
-    /// <summary>RUNNING → its end state, as its executor reported it.</summary>
-    public void RecordEnd(JobRecord job, JobExit exit, bool canceled)
+    /// <summary>QUEUED → FAILED: a job it waits for (submit --after) failed or was canceled; "dependency 3 failed".</summary>
+    public JobRecord? FailDependency(long number, string reason)
     {
-        var (state, reason) = JobOutcome.Of(exit, canceled);
+        if (store.MarkEnded(number, JobState.Failed, null, reason, onlyFrom: JobState.Queued) is not { } failed)
+        {
+            return null;
+        }
+        Log.Ended(logger, number, JobState.Failed.ToString(), -1);
+        Ended(failed);
+        return failed;
+    }
+
+    /// <summary>RUNNING (between attempts) → CANCELED: the user canceled a job waiting out its retry delay.</summary>
+    public JobRecord? CancelBetweenAttempts(long number)
+    {
+        if (store.GetByNumber(number) is not { BetweenAttempts: true } || store.MarkEnded(number, JobState.Canceled, null, JobOutcome.CanceledReason, onlyFrom: JobState.Running) is not { } canceled)
+        {
+            return null;
+        }
+        Ended(canceled);
+        return canceled;
+    }
+
+    /// <summary>
+    /// An attempt ended <paramref name="how"/>, as its executor reported it: the job's end state (RUNNING → FINISHED,
+    /// FAILED or CANCELED), or, when it failed and has retries left (submit --retries), the job kept RUNNING between
+    /// attempts with its next start time (<see cref="JobRecord.RetryAt"/>), its attempt's output kept aside, and the
+    /// observers told. Returns the job when it is retried, else null.
+    /// </summary>
+    public JobRecord? RecordEnd(JobRecord job, JobExit exit, AttemptEnd how, string? stopReason = null)
+    {
+        var (state, reason) = JobOutcome.Of(exit, how, job.Timeout, stopReason);
         // What the job could not deliver before it exited, and its output's last scalars, stored before its end is (the
         // end notification has them).
         unsent.Ingest(job.Number);
         output.Finish(job);
+        if (Attempts.Retry(job.Attempt, job.Retries, TimeSpan.FromSeconds(job.RetryDelaySeconds), how, exit.ExitCode) is { } delay)
+        {
+            var at = DateTimeOffset.UtcNow + delay;
+            if (store.MarkRetrying(job.Number, exit.ExitCode, reason ?? "failed", exit.EndedAt, at) is not { } retrying)
+            {
+                return null;
+            }
+            retrying.Folder.KeepAttempt(retrying.Attempt);
+            var message = Attempts.FailedAndRetrying(job.Attempt, job.Retries, Attempts.Why(how, exit.ExitCode, job.Timeout ?? TimeSpan.Zero, reason), delay);
+            Log.Retrying(logger, job.Number, message);
+            observers.AttemptFailed(retrying, message);
+            return retrying;
+        }
         if (store.MarkEnded(job.Number, state, exit.ExitCode, reason, exit.EndedAt, onlyFrom: JobState.Running) is not { } ended)
         {
-            return;
+            return null;
         }
         Log.Ended(logger, job.Number, state.ToString(), exit.ExitCode ?? -1);
         Ended(ended);
+        return null;
     }
 
     /// <summary>Whether the data folder's disk has room for a job's records (its start, logs and end).</summary>
@@ -197,6 +255,8 @@ public sealed partial class JobLifecycle(
     {
         conditions.Forget(job.Number);
         observers.JobEnded(job);
+        // Its dependants (submit --after) may start, or fail, now.
+        runLoop.JobEnded(job.Number, job.State, job.FailureReason);
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
@@ -211,6 +271,9 @@ public sealed partial class JobLifecycle(
 
         [LoggerMessage(3, LogLevel.Warning, "Job {Number} could not start: {Reason}")]
         public static partial void CouldNotStart(ILogger logger, long number, string reason);
+
+        [LoggerMessage(8, LogLevel.Information, "Job {Number}: {Message}")]
+        public static partial void Retrying(ILogger logger, long number, string message);
 
         [LoggerMessage(7, LogLevel.Warning, "Job {Number} was asked to stop but its end was not recorded in time")]
         public static partial void CancelSlow(ILogger logger, long number);

@@ -23,6 +23,8 @@ public sealed partial class JobObservers(IEnumerable<IAgentObserver> observers, 
 
     public void CustomMessage(JobRecord job, string message) => Tell(o => o.CustomMessage(job, message));
 
+    public void AttemptFailed(JobRecord job, string message) => Tell(o => o.AttemptFailed(job, message));
+
     private void Tell(Action<IAgentObserver> call)
     {
         foreach (var observer in _observers)

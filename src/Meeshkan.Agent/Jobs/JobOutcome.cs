@@ -13,6 +13,23 @@ public static class JobOutcome
         : exit.ExitCode is { } code ? (JobState.Failed, exit.Reason ?? ExitReason(code))
         : (JobState.Failed, exit.Reason ?? "its exit status is unknown");
 
+    /// <summary>The end state and reason of an attempt that ended <paramref name="how"/>.</summary>
+    public static (JobState State, string? Reason) Of(JobExit exit, AttemptEnd how, TimeSpan? timeout, string? stopReason) => how switch
+    {
+        AttemptEnd.Canceled => (JobState.Canceled, CanceledReason),
+        AttemptEnd.TimedOut => (JobState.Failed, Attempts.TimedOut(timeout ?? TimeSpan.Zero)),
+        AttemptEnd.Stopped => (JobState.Failed, stopReason ?? "stopped by a condition"),
+        _ => Of(exit, canceled: false),
+    };
+
+    /// <summary>
+    /// A failure the pipeline caused rather than the job's own exit (a dependency failed, it timed out, a stop condition
+    /// stopped it): `list` shows it with the state.
+    /// </summary>
+    public static bool IsPipelineReason(string? reason) => reason is not null
+        && (reason.StartsWith("dependency ", StringComparison.Ordinal) || reason.StartsWith("timed out after ", StringComparison.Ordinal)
+            || reason.StartsWith("stopped by condition ", StringComparison.Ordinal));
+
     /// <summary>"exit status 3", or the signal for 128 + n as a shell reports it.</summary>
     public static string ExitReason(int code) => code > 128 && code < 160
         ? $"killed by signal {code - 128} (exit status {code})"

@@ -15,6 +15,9 @@ public sealed class JobQueries(JobStore jobs, JobResolver resolver, Notification
     /// <summary>Every job the identifier names, the latest first (README, "Naming a job"); none is a not-found error.</summary>
     public IReadOnlyList<JobRecord> ResolveAll(string identifier) => resolver.ResolveAll(identifier);
 
+    /// <summary>Every job an identifier names, the one to take first first; none is an empty list.</summary>
+    public IReadOnlyList<JobRecord> FindAll(string identifier) => resolver.FindAll(identifier);
+
     /// <summary>The job an identifier names, or null.</summary>
     public JobRecord? Find(string identifier) => resolver.Find(identifier);
 
@@ -25,6 +28,10 @@ public sealed class JobQueries(JobStore jobs, JobResolver resolver, Notification
 
     /// <summary>Jobs this agent's executors run now (not those run outside the agent).</summary>
     public IReadOnlyList<JobRecord> RunByAgent() => jobs.List([JobState.Running]).Where(j => !j.External).ToList();
+
+    /// <summary>Every ended attempt of a job, oldest first.</summary>
+    public IReadOnlyList<(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, int? ExitCode, string? Reason)> Attempts(long number) =>
+        jobs.Attempts(number);
 
     public IReadOnlyDictionary<JobState, long> CountByState() => jobs.CountByState();
 

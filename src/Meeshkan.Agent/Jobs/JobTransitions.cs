@@ -10,12 +10,15 @@ public static class JobTransitions
     public static readonly IReadOnlyList<(JobState From, JobState To, string Cause)> Table =
     [
         (JobState.Queued, JobState.Running, "its executor started it"),
-        (JobState.Queued, JobState.Failed, "it could not start"),
+        (JobState.Queued, JobState.Failed, "it could not start, or a job it waits for (submit --after) failed"),
         (JobState.Queued, JobState.Canceled, "canceled before it started"),
         (JobState.Running, JobState.Finished, "its processes are gone and it exited with status 0"),
-        (JobState.Running, JobState.Failed, "its processes are gone and it exited otherwise, or its end is unknown"),
+        (JobState.Running, JobState.Failed, "its processes are gone and it exited otherwise (timed out, stopped by a condition), or its end is unknown, and no retry is left"),
         (JobState.Running, JobState.Canceled, "canceled by the user, once its processes are gone"),
     ];
+
+    // A failed attempt retried (submit --retries) is no move: the job stays RUNNING between its attempts, without a
+    // process, until the next starts or its last one ends (JobStore.MarkRetrying, MarkNextAttempt).
 
     /// <summary>The states a job is created in: submitted (queued) or registered from outside (running).</summary>
     public static readonly IReadOnlyList<JobState> Initial = [JobState.Queued, JobState.Running];

@@ -18,6 +18,7 @@ public static class JobsServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Meeshkan.Agent.Jobs.JobObservers")));
         services.AddSingleton<JobEnds>();
         services.AddSingleton<IAgentObserver>(sp => sp.GetRequiredService<JobEnds>());
+        services.AddSingleton<IAgentObserver, ConditionStops>();
         services.AddSingleton<JobResolver>();
         services.AddSingleton<JobQueries>();
         services.AddSingleton<JobReports>();

@@ -52,7 +52,7 @@ public sealed class QueueControl(QueueState state, GpuWatcher watcher, RunLoopIn
     }
 
     /// <summary>Why a queued job waits ("waiting for 2 GPUs"), or null.</summary>
-    public string? WhyWaiting(JobRecord job) => job.State == JobState.Queued ? state.WhyWaiting(job.Number) : null;
+    public string? WhyWaiting(JobRecord job) => job.State == JobState.Queued || job.BetweenAttempts ? state.WhyWaiting(job.Number) : null;
 
     /// <summary>Slots, pause and the GPU table for `meeshkan status`.</summary>
     public (int Slots, int Running, bool Paused, long BusyMemoryMib, TimeSpan ReserveAfter, IReadOnlyList<(Gpu Gpu, bool Busy, IReadOnlyDictionary<long, int> Holders)> Gpus) Snapshot()

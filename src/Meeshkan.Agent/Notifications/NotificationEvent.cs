@@ -11,6 +11,8 @@ public enum NotificationEvent
     ConditionMet,
     Custom,
     Test,
+    /// <summary>An attempt failed and a retry follows.</summary>
+    AttemptFailed,
 }
 
 public static class NotificationEventNames
@@ -26,6 +28,7 @@ public static class NotificationEventNames
         NotificationEvent.ConditionMet => "condition_met",
         NotificationEvent.Custom => "custom",
         NotificationEvent.Test => "test",
+        NotificationEvent.AttemptFailed => "attempt_failed",
         _ => "unknown",
     };
 }

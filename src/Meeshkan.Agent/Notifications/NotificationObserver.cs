@@ -42,6 +42,9 @@ public sealed class NotificationObserver(NotificationQueue queue, IntervalTracke
         }
     });
 
+    public void AttemptFailed(JobRecord job, string message) =>
+        Guard(() => queue.Enqueue(new NotificationRequest(NotificationEvent.AttemptFailed, job, Message: message)));
+
     private void Guard(Action action)
     {
         try

@@ -24,6 +24,7 @@ public static class NotificationText
             NotificationEvent.ConditionMet => $"{job}: condition met",
             NotificationEvent.Custom => $"{job}: message",
             NotificationEvent.Test => "Meeshkan test notification",
+            NotificationEvent.AttemptFailed => $"{job}: attempt failed, retrying",
             _ => job,
         };
     }

@@ -12,11 +12,13 @@ namespace Meeshkan.Agent.Scheduler;
 /// the executor that runs the job, with the GPUs and slot it picked, and records each end it hears of through
 /// <see cref="RunLoopInbox"/>. It holds the map of running jobs; every state change goes through
 /// <see cref="JobLifecycle"/>. On start it re-attaches to the jobs an earlier agent left running (they keep their
-/// slots and GPUs, as recorded).
+/// slots and GPUs, as recorded). Dependencies (submit --after) are settled as jobs end, into
+/// <see cref="QueueState.WaitingFor"/>, the gate Admission applies before resources; timeouts and retry delays are
+/// <see cref="Deadlines"/> set from what the store keeps, so they go on across a restart.
 /// </summary>
 public sealed partial class JobScheduler(
     JobLifecycle lifecycle, RunLoopInbox inbox, IEnumerable<IJobExecutor> executors, QueueState queue, GpuWatcher gpuWatcher,
-    ILogger<JobScheduler> logger)
+    ILogger<JobScheduler> logger, TimeProvider? time = null)
     : BackgroundService
 {
     private sealed class Running(JobRecord job, IJobExecutor executor)
@@ -24,6 +26,15 @@ public sealed partial class JobScheduler(
         public JobRecord Job { get; } = job;
         public IJobExecutor Executor { get; } = executor;
         public bool CancelRequested { get; set; }
+        public bool TimedOut { get; set; }
+        public string? StopReason { get; set; }
+
+        public AttemptEnd How => CancelRequested ? AttemptEnd.Canceled
+            : StopReason is not null ? AttemptEnd.Stopped
+            : TimedOut ? AttemptEnd.TimedOut
+            : AttemptEnd.Exited;
+
+        public bool Stopping => CancelRequested || TimedOut || StopReason is not null;
         public List<TaskCompletionSource<bool>> Waiting { get; } = [];
     }
 
@@ -38,6 +49,12 @@ public sealed partial class JobScheduler(
     // every DiskFullRetry until they are written.
     private bool _diskFull;
     private static readonly TimeSpan DiskFullRetry = TimeSpan.FromSeconds(2);
+    private readonly Deadlines _deadlines = new(time ?? TimeProvider.System, inbox.DeadlineDue);
+    // Waiting jobs with dependencies (what they wait for), and who waits for whom.
+    private readonly Dictionary<long, (IReadOnlyList<long> After, IReadOnlyList<long> AfterAny)> _gated = [];
+    private readonly Dictionary<long, List<long>> _dependants = [];
+    // How jobs that someone waits for ended, as recorded while this agent ran.
+    private readonly Dictionary<long, (JobState State, string? Reason)> _endedStates = [];
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
@@ -48,7 +65,8 @@ public sealed partial class JobScheduler(
             if (ExecutorOf(job) is not { } executor)
             {
                 lifecycle.RecordEnd(job, new JobExit(job.Number, null, DateTimeOffset.UtcNow,
-                    $"its executor '{job.Executor}' is not set up in this agent; it may still run there"), canceled: false);
+                    $"its executor '{job.Executor}' is not set up in this agent; it may still run there"), AttemptEnd.Stopped,
+                    $"its executor '{job.Executor}' is not set up in this agent; it may still run there");
                 continue;
             }
             Log.Reattaching(logger, job.Number, executor.Name, job.ExecutorReference ?? "");
@@ -59,6 +77,7 @@ public sealed partial class JobScheduler(
             {
                 queue.Restore(job);
             }
+            ArmTimeout(job);
         }
         ReadQueued();
         var reader = inbox.Reader;
@@ -137,6 +156,7 @@ public sealed partial class JobScheduler(
             case RunLoopInbox.ResourcesChangedSignal:
                 break;
             case RunLoopInbox.Ended ended:
+                _deadlines.Clear(ended.Exit.Number, DeadlineKind.Timeout);
                 if (_running.Remove(ended.Exit.Number, out var running))
                 {
                     _ended.Add((running, ended.Exit));
@@ -159,21 +179,121 @@ public sealed partial class JobScheduler(
                     _ = TerminateAsync(target, cancel.Grace);
                     break;
                 }
-                // Still queued (the loop is between starts): it never starts.
+                // Still queued (the loop is between starts), or between two attempts: it never starts (again).
                 try
                 {
-                    cancel.Done.TrySetResult(lifecycle.CancelQueued(cancel.Number));
+                    cancel.Done.TrySetResult(CancelWaiting(cancel.Number));
                 }
                 catch (Exception e) when (DiskFull.Is(e))
                 {
                     cancel.Done.TrySetException(e);
                     throw;
                 }
-                lock (queue.Gate)
+                break;
+            case RunLoopInbox.JobEndedSignal jobEnded:
+                if (_dependants.Remove(jobEnded.Number, out var dependants))
                 {
-                    queue.Waiting.Remove(cancel.Number);
+                    _endedStates[jobEnded.Number] = (jobEnded.State, jobEnded.Reason);
+                    Settle(dependants);
                 }
                 break;
+            case RunLoopInbox.DeadlineDueSignal { Kind: DeadlineKind.Timeout } due:
+                if (_running.TryGetValue(due.Number, out var late) && !late.Stopping)
+                {
+                    late.TimedOut = true;
+                    Log.TimedOut(logger, due.Number);
+                    _ = TerminateAsync(late, lifecycle.StopGrace);
+                }
+                break;
+            case RunLoopInbox.DeadlineDueSignal:
+                // A retry delay is over: the loop looks again at what can start.
+                break;
+            case RunLoopInbox.StopRunning stop:
+                if (_running.TryGetValue(stop.Number, out var met) && !met.Stopping)
+                {
+                    met.StopReason = stop.Reason;
+                    _ = TerminateAsync(met, lifecycle.StopGrace);
+                }
+                break;
+        }
+    }
+
+    /// <summary>A job waiting to start (queued, or between attempts) is canceled at once; false when it no longer waits.</summary>
+    private bool CancelWaiting(long number)
+    {
+        var canceled = lifecycle.CancelQueued(number) || lifecycle.CancelBetweenAttempts(number) is not null;
+        lock (queue.Gate)
+        {
+            queue.Waiting.Remove(number);
+            queue.WaitingFor.Remove(number);
+        }
+        _deadlines.Clear(number, DeadlineKind.RetryDue);
+        return canceled;
+    }
+
+    /// <summary>
+    /// Decides the dependencies of waiting jobs from the states of the jobs they wait for: ready, still waiting (kept
+    /// in <see cref="QueueState.WaitingFor"/>), or failed: then the job ends FAILED at once, and its own dependants
+    /// hear of it as of any end.
+    /// </summary>
+    private void Settle(IEnumerable<long> numbers)
+    {
+        foreach (var number in numbers)
+        {
+            if (!_gated.TryGetValue(number, out var gate))
+            {
+                continue;
+            }
+            var verdict = DependencyGate.Check(gate.After, gate.AfterAny, StateOf);
+            lock (queue.Gate)
+            {
+                if (!queue.Waiting.Contains(number))
+                {
+                    _gated.Remove(number);
+                    continue;
+                }
+                if (verdict is DependencyGate.Waiting waiting)
+                {
+                    queue.WaitingFor[number] = waiting.On;
+                    continue;
+                }
+                queue.WaitingFor.Remove(number);
+                if (verdict is DependencyGate.Failed)
+                {
+                    queue.Waiting.Remove(number);
+                }
+            }
+            _gated.Remove(number);
+            if (verdict is DependencyGate.Failed failed)
+            {
+                lifecycle.FailDependency(number, failed.Reason);
+            }
+        }
+    }
+
+    /// <summary>What the dependency gate reads of a job: the loop's own knowledge first, else the store's.</summary>
+    private (JobState State, string? Reason)? StateOf(long number)
+    {
+        if (_running.ContainsKey(number) || _ended.Any(e => e.Job.Job.Number == number))
+        {
+            return (JobState.Running, null);
+        }
+        lock (queue.Gate)
+        {
+            if (queue.Waiting.Contains(number))
+            {
+                return (JobState.Queued, null);
+            }
+        }
+        return _endedStates.TryGetValue(number, out var ended) ? ended : lifecycle.StateOf(number);
+    }
+
+    /// <summary>Sets the deadline of a running attempt's timeout (submit --timeout), counted from its start.</summary>
+    private void ArmTimeout(JobRecord job)
+    {
+        if (job.Timeout is { } timeout && job.StartedAt is { } started)
+        {
+            _deadlines.Set(job.Number, DeadlineKind.Timeout, started + timeout);
         }
     }
 
@@ -181,17 +301,42 @@ public sealed partial class JobScheduler(
     private void ReadQueued()
     {
         var jobs = lifecycle.Waiting(_lastQueued);
+        var gated = new List<long>();
         lock (queue.Gate)
         {
-            foreach (var (number, priority, quarters, ids, createdAt) in jobs)
+            foreach (var job in jobs)
             {
-                if (!_running.ContainsKey(number))
+                if (!_running.ContainsKey(job.Number))
                 {
-                    queue.AddWaiting(number, priority, quarters, ids, createdAt);
+                    queue.AddWaiting(job.Number, job.Priority, job.GpuQuarters, job.GpuIds, job.CreatedAt, job.RetryAt);
+                    if (job.After.Count + job.AfterAny.Count > 0)
+                    {
+                        gated.Add(job.Number);
+                        _gated[job.Number] = (job.After, job.AfterAny);
+                    }
                 }
-                _lastQueued = Math.Max(_lastQueued, number);
+                _lastQueued = Math.Max(_lastQueued, job.Number);
             }
         }
+        foreach (var job in jobs)
+        {
+            if (job.RetryAt is { } at)
+            {
+                _deadlines.Set(job.Number, DeadlineKind.RetryDue, at);
+            }
+            foreach (var on in job.After.Concat(job.AfterAny))
+            {
+                if (!_dependants.TryGetValue(on, out var list))
+                {
+                    _dependants[on] = list = [];
+                }
+                if (!list.Contains(job.Number))
+                {
+                    list.Add(job.Number);
+                }
+            }
+        }
+        Settle(gated);
     }
 
     private async Task StartWhatFitsAsync(CancellationToken stopping)
@@ -212,7 +357,7 @@ public sealed partial class JobScheduler(
             int slot = 0, slots;
             lock (queue.Gate)
             {
-                next = queue.Paused ? null : Admission.Next(queue.Waiting, queue.FreeSlots, queue.Gpus, queue.Now, queue.ReserveAfter);
+                next = queue.Paused ? null : Admission.Next(queue.Waiting, queue.FreeSlots, queue.Gpus, queue.Now, queue.ReserveAfter, queue.Ready);
                 if (next is { } n)
                 {
                     slot = queue.Take(n.Job, n.Gpus);
@@ -294,6 +439,7 @@ public sealed partial class JobScheduler(
             return false;
         }
         _running[job.Number] = new Running(started, executor);
+        ArmTimeout(started);
         return true;
     }
 
@@ -303,7 +449,15 @@ public sealed partial class JobScheduler(
         while (_ended.Count > 0)
         {
             var (running, exit) = _ended[0];
-            lifecycle.RecordEnd(running.Job, exit, running.CancelRequested);
+            if (lifecycle.RecordEnd(running.Job, exit, running.How, running.StopReason) is { RetryAt: { } at } retrying)
+            {
+                // Its next attempt waits for its delay, then for a slot, like any queued job.
+                lock (queue.Gate)
+                {
+                    queue.AddWaiting(retrying.Number, retrying.Priority, retrying.GpuQuarters, retrying.GpuIds, retrying.CreatedAt, at);
+                }
+                _deadlines.Set(retrying.Number, DeadlineKind.RetryDue, at);
+            }
             _ended.RemoveAt(0);
             foreach (var waiting in running.Waiting)
             {
@@ -341,5 +495,14 @@ public sealed partial class JobScheduler(
 
         [LoggerMessage(LogEvents.Scheduler + 4, LogLevel.Information, "The data folder's disk has room again: the kept ends are recorded and jobs start")]
         public static partial void DiskRoomAgain(ILogger logger);
+
+        [LoggerMessage(LogEvents.Scheduler + 5, LogLevel.Information, "Job {Number} ran out of time (submit --timeout): stopping it")]
+        public static partial void TimedOut(ILogger logger, long number);
+    }
+
+    public override void Dispose()
+    {
+        _deadlines.Dispose();
+        base.Dispose();
     }
 }

@@ -72,13 +72,23 @@ public sealed class QueueState(AgentOptions options, TimeProvider time)
         Paused = paused;
     }
 
-    public void AddWaiting(long number, int priority, int gpuQuarters, IReadOnlyList<int>? gpuIds, DateTimeOffset queuedAt) =>
-        Waiting.Add(new WaitingJob(number, priority, new GpuRequest(new GpuAmount(gpuQuarters), gpuIds), queuedAt));
+    public void AddWaiting(long number, int priority, int gpuQuarters, IReadOnlyList<int>? gpuIds, DateTimeOffset queuedAt, DateTimeOffset? notBefore = null) =>
+        Waiting.Add(new WaitingJob(number, priority, new GpuRequest(new GpuAmount(gpuQuarters), gpuIds), queuedAt, notBefore));
+
+    /// <summary>Waiting jobs held back by a dependency (submit --after, --after-any): the job each waits for.</summary>
+    public Dictionary<long, long> WaitingFor { get; } = [];
+
+    /// <summary>
+    /// The gate before resources (<see cref="Admission.Next"/>'s ready): its dependencies are satisfied and, between
+    /// attempts, its retry delay is over.
+    /// </summary>
+    public bool Ready(WaitingJob job) => !WaitingFor.ContainsKey(job.Number) && (job.NotBefore is not { } at || at <= Now);
 
     /// <summary>Gives a starting job the lowest free slot and its GPUs.</summary>
     public int Take(WaitingJob job, int[] gpus)
     {
         Waiting.Remove(job.Number);
+        WaitingFor.Remove(job.Number);
         var slot = 0;
         while (_slots.ContainsValue(slot))
         {
@@ -123,7 +133,15 @@ public sealed class QueueState(AgentOptions options, TimeProvider time)
             {
                 return null;
             }
-            var kept = Admission.Overdue(Waiting, Gpus, Now, ReserveAfter);
+            if (WaitingFor.TryGetValue(number, out var on))
+            {
+                return $"waiting for job {on}";
+            }
+            if (job.NotBefore is { } at && at > Now)
+            {
+                return $"retrying in {JobDuration.Format(TimeSpan.FromSeconds(Math.Ceiling((at - Now).TotalSeconds)))}";
+            }
+            var kept = Admission.Overdue(Waiting, Gpus, Now, ReserveAfter, Ready);
             return Admission.WhyWaiting(job, FreeSlots, Slots, Gpus, Paused, kept);
         }
     }

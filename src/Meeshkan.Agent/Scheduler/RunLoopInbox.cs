@@ -24,6 +24,15 @@ public sealed class RunLoopInbox : IExecutorEvents
 
     internal sealed record Cancel(long Number, TimeSpan Grace, TaskCompletionSource<bool> Done) : Signal;
 
+    /// <summary>A job's end was recorded: its dependants may start or fail.</summary>
+    internal sealed record JobEndedSignal(long Number, JobState State, string? Reason) : Signal;
+
+    /// <summary>A timeout or a retry delay fell due (Deadlines).</summary>
+    internal sealed record DeadlineDueSignal(long Number, DeadlineKind Kind) : Signal;
+
+    /// <summary>A stop condition of a running job was met (submit --stop-if).</summary>
+    internal sealed record StopRunning(long Number, string Reason) : Signal;
+
     private readonly Channel<Signal> _signals = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
 
     internal ChannelReader<Signal> Reader => _signals.Reader;
@@ -44,6 +53,15 @@ public sealed class RunLoopInbox : IExecutorEvents
         _signals.Writer.TryWrite(new Cancel(number, grace, done));
         return done.Task;
     }
+
+    /// <summary>A job's end was recorded.</summary>
+    public void JobEnded(long number, JobState state, string? reason) => _signals.Writer.TryWrite(new JobEndedSignal(number, state, reason));
+
+    /// <summary>A deadline fell due.</summary>
+    public void DeadlineDue(long number, DeadlineKind kind) => _signals.Writer.TryWrite(new DeadlineDueSignal(number, kind));
+
+    /// <summary>Asks the loop to stop a running job because a stop condition was met; <paramref name="reason"/> is recorded.</summary>
+    public void StopRunningJob(long number, string reason) => _signals.Writer.TryWrite(new StopRunning(number, reason));
 
     public void Exited(JobExit exit) => _signals.Writer.TryWrite(new Ended(exit));
 

@@ -64,7 +64,31 @@ public static class JobMapper
             proto.GpuIdsRequested.AddRange(ids);
         }
         AddResources(proto, job);
+        proto.After.AddRange(job.After);
+        proto.AfterAny.AddRange(job.AfterAny);
+        proto.TimeoutSeconds = job.TimeoutSeconds;
+        proto.RetryDelaySeconds = job.RetryDelaySeconds;
+        proto.StopIf = job.StopIf ?? "";
         return proto;
+    }
+
+    /// <summary>A job's ended attempts (submit --retries), oldest first.</summary>
+    public static void AddAttempts(V1.Job proto, IEnumerable<(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, int? ExitCode, string? Reason)> attempts)
+    {
+        foreach (var (attempt, started, finished, code, reason) in attempts)
+        {
+            var row = new V1.JobAttempt { Attempt = attempt, FinishedAt = Timestamp.FromDateTimeOffset(finished), Reason = reason ?? "" };
+            if (started is { } s)
+            {
+                row.StartedAt = Timestamp.FromDateTimeOffset(s);
+            }
+            if (code is { } c)
+            {
+                row.HasExitCode = true;
+                row.ExitCode = c;
+            }
+            proto.Attempts.Add(row);
+        }
     }
 
     /// <summary>The fields of <see cref="V1.JobView.Basic"/>: what `meeshkan list` shows.</summary>
@@ -87,6 +111,17 @@ public static class JobMapper
     /// <summary>The GPUs and slot a job holds (running) or held.</summary>
     private static void AddResources(V1.Job proto, JobRecord job)
     {
+        // What `list` shows with the status: the attempt, the wait for a retry, how the job was stopped.
+        proto.Attempt = job.Attempt;
+        proto.Retries = job.Retries;
+        if (job.RetryAt is { } at)
+        {
+            proto.RetryAt = Timestamp.FromDateTimeOffset(at);
+        }
+        if (job.State == JobState.Failed && Jobs.JobOutcome.IsPipelineReason(job.FailureReason))
+        {
+            proto.FailureReason = job.FailureReason;
+        }
         if (job.Gpus is { } gpus)
         {
             proto.Gpus.AddRange(gpus);

@@ -55,13 +55,14 @@ public sealed class JobServiceImpl(
         var interval = ReportInterval(request.ReportIntervalSeconds);
         var gpus = queue.Check(request.Gpus, request.GpuIds);
         var resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
-        return (new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval)
+        var job = new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval)
         {
             ScalarPattern = OutputScalars.OutputParser.Option(request.ScalarsFromOutput, request.ScalarPattern),
             Priority = request.Priority,
             GpuQuarters = gpus.Amount.Quarters,
             GpuIds = gpus.Ids,
-        }, resolved);
+        };
+        return (PipelineOptions.Apply(job, request, queries.FindAll), resolved);
     }
 
     public override Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
@@ -97,8 +98,14 @@ public sealed class JobServiceImpl(
         return Task.FromResult(response);
     }
 
-    public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>
-        Task.FromResult(queries.Resolve(request.Identifier).ToProto());
+    public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
+    {
+        var job = queries.Resolve(request.Identifier);
+        var proto = job.ToProto();
+        proto.WaitingReason = queue.WhyWaiting(job) ?? "";
+        JobMapper.AddAttempts(proto, queries.Attempts(job.Number));
+        return Task.FromResult(proto);
+    }
 
     public override Task<FindJobsResponse> FindJobs(FindJobsRequest request, ServerCallContext context)
     {
@@ -118,6 +125,18 @@ public sealed class JobServiceImpl(
     public override Task StreamLogs(StreamLogsRequest request, IServerStreamWriter<LogChunk> responseStream, ServerCallContext context)
     {
         var job = queries.Resolve(request.Identifier);
+        if (request.Attempt != 0 && request.Attempt != job.Attempt)
+        {
+            // An earlier attempt's output, kept aside when it failed (JobFolder.Attempt).
+            if (request.Attempt < 0 || request.Attempt > job.Attempt)
+            {
+                throw new NotFoundException(job.Attempt == 0
+                    ? $"job {job.Number} has not started yet: it has no attempt {request.Attempt}"
+                    : $"job {job.Number} has attempts 1 to {job.Attempt}, not {request.Attempt}");
+            }
+            job = job with { OutputDirectory = job.Folder.Attempt(request.Attempt).Path };
+            return logs.StreamAsync(job, follow: false, chunk => responseStream.WriteAsync(chunk), context.CancellationToken);
+        }
         return logs.StreamAsync(job, request.Follow, chunk => responseStream.WriteAsync(chunk), context.CancellationToken);
     }
 

@@ -10,15 +10,15 @@ public sealed class ConditionStore(Database database)
     /// <summary>One row of the conditions table. <see cref="Expression"/> is null for client-evaluated conditions.</summary>
     public sealed record StoredCondition(
         string Id, long JobNumber, string? Expression, IReadOnlyList<string> Names, string Description,
-        bool EvaluatedByClient, bool OnlyReported, int CooldownSeconds, DateTimeOffset? LastFiredAt);
+        bool EvaluatedByClient, bool OnlyReported, int CooldownSeconds, DateTimeOffset? LastFiredAt, bool Stops = false);
 
     public void Insert(StoredCondition condition)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO conditions (id, job_number, expression, names, description, evaluated_by_client, only_reported, cooldown_seconds, last_fired_at) " +
-            "VALUES ($id, $job, $expression, $names, $description, $client, $only, $cooldown, $fired)";
+            "INSERT INTO conditions (id, job_number, expression, names, description, evaluated_by_client, only_reported, cooldown_seconds, last_fired_at, action) " +
+            "VALUES ($id, $job, $expression, $names, $description, $client, $only, $cooldown, $fired, $action)";
         command.Parameters.AddWithValue("$id", condition.Id);
         command.Parameters.AddWithValue("$job", condition.JobNumber);
         command.Parameters.AddWithValue("$expression", (object?)condition.Expression ?? DBNull.Value);
@@ -28,6 +28,7 @@ public sealed class ConditionStore(Database database)
         command.Parameters.AddWithValue("$only", condition.OnlyReported ? 1 : 0);
         command.Parameters.AddWithValue("$cooldown", condition.CooldownSeconds);
         command.Parameters.AddWithValue("$fired", condition.LastFiredAt is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value);
+        command.Parameters.AddWithValue("$action", condition.Stops ? 1 : 0);
         command.ExecuteNonQuery();
     }
 
@@ -37,7 +38,7 @@ public sealed class ConditionStore(Database database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "SELECT id, expression, names, description, evaluated_by_client, only_reported, cooldown_seconds, last_fired_at " +
+            "SELECT id, expression, names, description, evaluated_by_client, only_reported, cooldown_seconds, last_fired_at, action " +
             "FROM conditions WHERE job_number = $job ORDER BY rowid";
         command.Parameters.AddWithValue("$job", jobNumber);
         using var reader = command.ExecuteReader();
@@ -48,7 +49,7 @@ public sealed class ConditionStore(Database database)
                 reader.GetString(0), jobNumber, reader.IsDBNull(1) ? null : reader.GetString(1),
                 JsonSerializer.Deserialize(reader.GetString(2), AgentJson.Default.StringArray) ?? [], reader.GetString(3),
                 reader.GetInt64(4) != 0, reader.GetInt64(5) != 0, reader.GetInt32(6),
-                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7))));
+                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)), reader.GetInt64(8) == 1));
         }
         return result;
     }
@@ -85,7 +86,7 @@ public sealed class ConditionStore(Database database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "SELECT e.condition_id, c.description, e.time, e.vals FROM condition_events e JOIN conditions c ON c.id = e.condition_id " +
+            "SELECT e.condition_id, c.description, e.time, e.vals, c.action FROM condition_events e JOIN conditions c ON c.id = e.condition_id " +
             "WHERE e.job_number = $job ORDER BY e.id";
         command.Parameters.AddWithValue("$job", jobNumber);
         using var reader = command.ExecuteReader();
@@ -97,6 +98,7 @@ public sealed class ConditionStore(Database database)
                 ConditionId = reader.GetString(0),
                 Description = reader.GetString(1),
                 Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))),
+                Action = reader.GetInt64(4) == 1 ? ConditionAction.Stop : ConditionAction.Notify,
             };
             foreach (var (name, value) in JsonSerializer.Deserialize(reader.GetString(3), ValuesJson.DictionaryStringDouble)!)
             {

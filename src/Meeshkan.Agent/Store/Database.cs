@@ -356,5 +356,28 @@ public sealed class Database
         """
         ALTER TABLE jobs ADD COLUMN scalar_pattern TEXT;
         """,
+        // 6: dependencies (submit --after, --after-any: job numbers "3,4"), the timeout, retries and their delay, the
+        // stop condition, the attempt running or last run and when a pending retry starts; every ended attempt; what a
+        // condition does when met (0 notify, 1 stop).
+        """
+        ALTER TABLE jobs ADD COLUMN after_jobs TEXT;
+        ALTER TABLE jobs ADD COLUMN after_any_jobs TEXT;
+        ALTER TABLE jobs ADD COLUMN timeout_seconds INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN retry_delay_seconds INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN stop_if TEXT;
+        ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN retry_at INTEGER;
+        CREATE TABLE job_attempts (
+            job_number INTEGER NOT NULL REFERENCES jobs (number) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER NOT NULL,
+            exit_code INTEGER,
+            reason TEXT,
+            PRIMARY KEY (job_number, attempt)
+        );
+        ALTER TABLE conditions ADD COLUMN action INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 }

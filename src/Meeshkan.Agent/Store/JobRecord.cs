@@ -47,6 +47,32 @@ public sealed record JobRecord
     /// <summary>Scalars are read from its output (submit --scalars-from-output): "" with the default patterns, else the user's
     /// --scalar-pattern; null: not read.</summary>
     public string? ScalarPattern { get; init; }
+    /// <summary>Jobs that must all have FINISHED before it starts (submit --after).</summary>
+    public IReadOnlyList<long> After { get; init; } = [];
+
+    /// <summary>Jobs that must have ended, however, before it starts (submit --after-any).</summary>
+    public IReadOnlyList<long> AfterAny { get; init; } = [];
+
+    /// <summary>Seconds an attempt may run (submit --timeout); 0: no limit.</summary>
+    public long TimeoutSeconds { get; init; }
+
+    /// <summary>Times a failed attempt is started again (submit --retries), and the seconds between.</summary>
+    public int Retries { get; init; }
+    public long RetryDelaySeconds { get; init; }
+
+    /// <summary>The condition that stops it when met (submit --stop-if).</summary>
+    public string? StopIf { get; init; }
+
+    /// <summary>The attempt running or last run, 1-based; 0 before the first start.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>When its next attempt may start, while it waits out a retry delay.</summary>
+    public DateTimeOffset? RetryAt { get; init; }
+
+    /// <summary>RUNNING between two attempts: the last failed, the next starts at <see cref="RetryAt"/>; no process runs.</summary>
+    public bool BetweenAttempts => State == JobState.Running && RetryAt is not null;
+
+    public TimeSpan? Timeout => TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : null;
 
     public bool IsEnded => JobTransitions.IsEnd(State);
 

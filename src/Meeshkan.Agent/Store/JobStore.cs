@@ -14,14 +14,16 @@ public sealed class JobStore(Database database, TimeProvider time)
     private const string Columns =
         "number, id, name, state, command, working_directory, environment, report_interval, created_at, started_at, " +
         "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
-        "priority, gpu_quarters, gpu_ids, gpus, slot, scalar_pattern";
+        "priority, gpu_quarters, gpu_ids, gpus, slot, scalar_pattern, " + PipelineColumns;
 
     // The submitter's environment (often kilobytes of JSON) is read only to start a job, through QueuedWithEnvironment: every
     // other query returns Environment = null, so that `list` over 10,000 jobs does not parse 10,000 environments.
     private const string ColumnsWithoutEnvironment =
         "number, id, name, state, command, working_directory, NULL, report_interval, created_at, started_at, " +
         "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
-        "priority, gpu_quarters, gpu_ids, gpus, slot, scalar_pattern";
+        "priority, gpu_quarters, gpu_ids, gpus, slot, scalar_pattern, " + PipelineColumns;
+
+    private const string PipelineColumns = "after_jobs, after_any_jobs, timeout_seconds, retries, retry_delay_seconds, stop_if, attempt, retry_at";
 
     /// <summary>A job about to be queued; the store gives it its number and output folder.</summary>
     public sealed record NewJob(string Name, IReadOnlyList<string> Command, string WorkingDirectory,
@@ -32,6 +34,12 @@ public sealed class JobStore(Database database, TimeProvider time)
         public IReadOnlyList<int>? GpuIds { get; init; }
         /// <summary>Read scalars from its output (submit --scalars-from-output): "" with the default patterns, or the user's; null: not.</summary>
         public string? ScalarPattern { get; init; }
+        public IReadOnlyList<long> After { get; init; } = [];
+        public IReadOnlyList<long> AfterAny { get; init; } = [];
+        public long TimeoutSeconds { get; init; }
+        public int Retries { get; init; }
+        public long RetryDelaySeconds { get; init; }
+        public string? StopIf { get; init; }
 
         /// <summary>The same job queued again (`meeshkan retry`): its command, folder, environment, name and options.</summary>
         public static NewJob Again(JobRecord job) =>
@@ -41,6 +49,10 @@ public sealed class JobStore(Database database, TimeProvider time)
                 GpuQuarters = job.GpuQuarters,
                 GpuIds = job.GpuIds,
                 ScalarPattern = job.ScalarPattern,
+                TimeoutSeconds = job.TimeoutSeconds,
+                Retries = job.Retries,
+                RetryDelaySeconds = job.RetryDelaySeconds,
+                StopIf = job.StopIf,
             };
     }
 
@@ -57,9 +69,12 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText =
-            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids, scalar_pattern) " +
-            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds, $pattern) RETURNING number";
-        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds", "$pattern");
+            "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids, scalar_pattern, " +
+            "after_jobs, after_any_jobs, timeout_seconds, retries, retry_delay_seconds, stop_if) " +
+            "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds, $pattern, " +
+            "$after, $afterAny, $timeout, $retries, $delay, $stopIf) RETURNING number";
+        var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds", "$pattern",
+            "$after", "$afterAny", "$timeout", "$retries", "$delay", "$stopIf");
         using var setFolder = connection.CreateCommand();
         setFolder.Transaction = transaction;
         setFolder.CommandText = "UPDATE jobs SET output_directory = $dir WHERE number = $number";
@@ -85,6 +100,12 @@ public sealed class JobStore(Database database, TimeProvider time)
             p[12].Value = job.GpuQuarters;
             p[13].Value = (object?)Ints(job.GpuIds) ?? DBNull.Value;
             p[14].Value = (object?)job.ScalarPattern ?? DBNull.Value;
+            p[15].Value = (object?)Longs(job.After) ?? DBNull.Value;
+            p[16].Value = (object?)Longs(job.AfterAny) ?? DBNull.Value;
+            p[17].Value = job.TimeoutSeconds;
+            p[18].Value = job.Retries;
+            p[19].Value = job.RetryDelaySeconds;
+            p[20].Value = (object?)job.StopIf ?? DBNull.Value;
             var number = (long)insert.ExecuteScalar()!;
             var folder = outputFolder(number);
             f[0].Value = folder;
@@ -99,6 +120,8 @@ public sealed class JobStore(Database database, TimeProvider time)
                 StartedAt = state == JobState.Running ? FromMs(now.ToUnixTimeMilliseconds()) : null,
                 External = job.External, Pid = job.Pid, OutputDirectory = folder,
                 Priority = job.Priority, GpuQuarters = job.GpuQuarters, GpuIds = job.GpuIds, ScalarPattern = job.ScalarPattern,
+                After = job.After, AfterAny = job.AfterAny, TimeoutSeconds = job.TimeoutSeconds, Retries = job.Retries,
+                RetryDelaySeconds = job.RetryDelaySeconds, StopIf = job.StopIf,
             });
         }
         transaction.Commit();
@@ -124,23 +147,32 @@ public sealed class JobStore(Database database, TimeProvider time)
         return Read(command);
     }
 
-    /// <summary>One queued job with its environment (to start it), or null when it is no longer queued.</summary>
+    /// <summary>One queued job (or one between attempts) with its environment (to start it), or null when it can no longer start.</summary>
     public JobRecord? QueuedWithEnvironment(long number) =>
-        QueryOne($"WHERE number = $v AND state = {StateCode(JobState.Queued)}", number, Columns);
+        QueryOne($"WHERE number = $v AND {Startable}", number, Columns);
 
-    /// <summary>What the scheduling policy needs of every queued job numbered above <paramref name="after"/>, oldest first.</summary>
-    public IReadOnlyList<(long Number, int Priority, int GpuQuarters, IReadOnlyList<int>? GpuIds, DateTimeOffset CreatedAt)> Waiting(long after = 0)
+    // What the run loop may start: a queued job, or a running one between its attempts (a retry after a failed attempt).
+    private static readonly string Startable = $"(state = {StateCode(JobState.Queued)} OR (state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL))";
+
+    /// <summary>What the scheduling policy needs of a queued job.</summary>
+    public sealed record WaitingRow(long Number, int Priority, int GpuQuarters, IReadOnlyList<int>? GpuIds, DateTimeOffset CreatedAt,
+        IReadOnlyList<long> After, IReadOnlyList<long> AfterAny, DateTimeOffset? RetryAt);
+
+    /// <summary>What the scheduling policy needs of every queued job (and job between attempts) numbered above <paramref name="after"/>, oldest first.</summary>
+    public IReadOnlyList<WaitingRow> Waiting(long after = 0)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT number, priority, gpu_quarters, gpu_ids, created_at FROM jobs WHERE state = {StateCode(JobState.Queued)} AND number > $after ORDER BY number";
+        command.CommandText = "SELECT number, priority, gpu_quarters, gpu_ids, created_at, after_jobs, after_any_jobs, retry_at " +
+            $"FROM jobs WHERE {Startable} AND number > $after ORDER BY number";
         command.Parameters.AddWithValue("$after", after);
         using var reader = command.ExecuteReader();
-        var jobs = new List<(long, int, int, IReadOnlyList<int>?, DateTimeOffset)>();
+        var jobs = new List<WaitingRow>();
         while (reader.Read())
         {
-            jobs.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : ParseInts(reader.GetString(3)),
-                FromMs(reader.GetInt64(4))));
+            jobs.Add(new WaitingRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : ParseInts(reader.GetString(3)),
+                FromMs(reader.GetInt64(4)), reader.IsDBNull(5) ? [] : ParseLongs(reader.GetString(5)),
+                reader.IsDBNull(6) ? [] : ParseLongs(reader.GetString(6)), reader.IsDBNull(7) ? null : FromMs(reader.GetInt64(7))));
         }
         return jobs;
     }
@@ -214,7 +246,8 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot " +
+            $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot, " +
+            "attempt = attempt + 1, retry_at = NULL, finished_at = NULL, exit_code = NULL, failure_reason = NULL " +
             $"WHERE number = $number AND state IN ({Codes(JobTransitions.From(JobState.Running))}) RETURNING {ColumnsWithoutEnvironment}";
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
@@ -273,10 +306,107 @@ public sealed class JobStore(Database database, TimeProvider time)
         {
             return null;
         }
+        if (job.StartedAt is not null && job.Attempt > 0)
+        {
+            // An attempt that ran (one waiting out a retry delay has its row already).
+            AddAttempt(connection, transaction, job, exitCode, reason);
+        }
         using var evt = EventCommand(connection, transaction);
         AddEvent(evt, number, now, state, reason ?? (exitCode is { } e ? $"exit {e}" : null));
         transaction.Commit();
         return job;
+    }
+
+    /// <summary>
+    /// An attempt of a RUNNING job failed and it is retried from <paramref name="retryAt"/>: the attempt is kept and the
+    /// job stays RUNNING between its attempts (it has not ended: dependants and `wait` wait on), with no process.
+    /// The job as it now is, or null when it was no longer running.
+    /// </summary>
+    public JobRecord? MarkRetrying(long number, int? exitCode, string reason, DateTimeOffset endedAt, DateTimeOffset retryAt)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            "UPDATE jobs SET finished_at = MAX($now, COALESCE(started_at, $now)), exit_code = $code, " +
+            "failure_reason = $reason, retry_at = $at, pid = NULL, executor_state = NULL " +
+            $"WHERE number = $number AND state = {StateCode(JobState.Running)} AND retry_at IS NULL RETURNING {ColumnsWithoutEnvironment}";
+        command.Parameters.AddWithValue("$now", endedAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$code", exitCode is { } c ? c : DBNull.Value);
+        command.Parameters.AddWithValue("$reason", reason);
+        command.Parameters.AddWithValue("$at", retryAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$number", number);
+        if (Read(command) is not [var job])
+        {
+            return null;
+        }
+        AddAttempt(connection, transaction, job, exitCode, reason);
+        using var evt = EventCommand(connection, transaction);
+        AddEvent(evt, number, endedAt, JobState.Running, $"attempt {job.Attempt} failed ({reason}); the next starts at {retryAt:O}");
+        transaction.Commit();
+        return job;
+    }
+
+    /// <summary>The next attempt of a job between attempts started: the job as it now is, or null when it no longer waits to retry.</summary>
+    public JobRecord? MarkNextAttempt(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
+        DateTimeOffset? startedAt = null)
+    {
+        var now = startedAt ?? time.GetUtcNow();
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            "UPDATE jobs SET started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot, " +
+            "attempt = attempt + 1, retry_at = NULL, finished_at = NULL, exit_code = NULL, failure_reason = NULL " +
+            $"WHERE number = $number AND state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL RETURNING {ColumnsWithoutEnvironment}";
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
+        command.Parameters.AddWithValue("$executor", executor);
+        command.Parameters.AddWithValue("$ref", reference);
+        command.Parameters.AddWithValue("$gpus", (object?)Ints(gpus) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$slot", slot is { } s ? s : DBNull.Value);
+        command.Parameters.AddWithValue("$number", number);
+        if (Read(command) is not [var job])
+        {
+            return null;
+        }
+        using var evt = EventCommand(connection, transaction);
+        AddEvent(evt, number, now, JobState.Running, $"attempt {job.Attempt}: " + (pid is { } shown ? $"pid {shown}" : $"{executor} {reference}"));
+        transaction.Commit();
+        return job;
+    }
+
+    /// <summary>Every attempt of a job that has ended, oldest first.</summary>
+    public IReadOnlyList<(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, int? ExitCode, string? Reason)> Attempts(long number)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT attempt, started_at, finished_at, exit_code, reason FROM job_attempts WHERE job_number = $n ORDER BY attempt";
+        command.Parameters.AddWithValue("$n", number);
+        using var reader = command.ExecuteReader();
+        var attempts = new List<(int, DateTimeOffset?, DateTimeOffset, int?, string?)>();
+        while (reader.Read())
+        {
+            attempts.Add((reader.GetInt32(0), reader.IsDBNull(1) ? null : FromMs(reader.GetInt64(1)), FromMs(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return attempts;
+    }
+
+    private static void AddAttempt(SqliteConnection connection, SqliteTransaction transaction, JobRecord job, int? exitCode, string? reason)
+    {
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT OR IGNORE INTO job_attempts (job_number, attempt, started_at, finished_at, exit_code, reason) VALUES ($n, $a, $s, $f, $c, $r)";
+        insert.Parameters.AddWithValue("$n", job.Number);
+        insert.Parameters.AddWithValue("$a", job.Attempt);
+        insert.Parameters.AddWithValue("$s", job.StartedAt is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
+        insert.Parameters.AddWithValue("$f", (job.FinishedAt ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$c", exitCode is { } c ? c : DBNull.Value);
+        insert.Parameters.AddWithValue("$r", (object?)reason ?? DBNull.Value);
+        insert.ExecuteNonQuery();
     }
 
     /// <summary>Deletes every ended job and all that was stored for it; returns them (their folders are the caller's).</summary>
@@ -343,6 +473,14 @@ public sealed class JobStore(Database database, TimeProvider time)
                 Gpus = reader.IsDBNull(22) ? null : ParseInts(reader.GetString(22)),
                 Slot = reader.IsDBNull(23) ? null : reader.GetInt32(23),
                 ScalarPattern = reader.IsDBNull(24) ? null : reader.GetString(24),
+                After = reader.IsDBNull(25) ? [] : ParseLongs(reader.GetString(25)),
+                AfterAny = reader.IsDBNull(26) ? [] : ParseLongs(reader.GetString(26)),
+                TimeoutSeconds = reader.GetInt64(27),
+                Retries = reader.GetInt32(28),
+                RetryDelaySeconds = reader.GetInt64(29),
+                StopIf = reader.IsDBNull(30) ? null : reader.GetString(30),
+                Attempt = reader.GetInt32(31),
+                RetryAt = reader.IsDBNull(32) ? null : FromMs(reader.GetInt64(32)),
             });
         }
         return jobs;
@@ -376,6 +514,12 @@ public sealed class JobStore(Database database, TimeProvider time)
     // GPU index lists are stored as "0,2"; empty is an empty list.
     private static string? Ints(IReadOnlyList<int>? values) =>
         values is null ? null : string.Join(',', values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static string? Longs(IReadOnlyList<long> values) =>
+        values.Count == 0 ? null : string.Join(',', values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static long[] ParseLongs(string text) => text.Length == 0 ? []
+        : text.Split(',').Select(v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     private static int[] ParseInts(string text) => text.Length == 0 ? []
         : text.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();

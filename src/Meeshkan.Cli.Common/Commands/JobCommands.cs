@@ -19,7 +19,13 @@ internal sealed class JobCommands
         [Option("gpu-ids", Description = "The GPUs it may use, like 0,2 (alone: exactly those)")] string? gpuIds = null,
         [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null,
         [Option(Description = "Read scalars from the job's output: `name: value`, `name=value`, `name: value (step N)`, tqdm progress")] bool scalarsFromOutput = false,
-        [Option(Description = "Your own regex for scalars in the output: named groups value (required), name, step")] string? scalarPattern = null) =>
+        [Option(Description = "Your own regex for scalars in the output: named groups value (required), name, step")] string? scalarPattern = null,
+        [Option(Description = "Start when these jobs have all FINISHED; if one fails or is canceled, this one fails at once", ValueName = "JOB[,JOB...]")] string? after = null,
+        [Option("after-any", Description = "Start when these jobs have ended, however they ended", ValueName = "JOB[,JOB...]")] string? afterAny = null,
+        [Option(Description = "Stop an attempt that runs longer (SIGTERM, then SIGKILL after the grace period): 90s, 45m, 2h, 1d", ValueName = "DURATION")] string? timeout = null,
+        [Option(Description = "Start a failed attempt again, up to N more times (not after a cancel or a --stop-if stop)", ValueName = "N")] string? retries = null,
+        [Option("retry-delay", Description = "Wait this long before each retry (default 0s)", ValueName = "DURATION")] string? retryDelay = null,
+        [Option("stop-if", Description = "Stop the job when this condition on its scalars is met, like \"isnan([train loss])\"", ValueName = "EXPR")] string? stopIf = null) =>
         AgentConnection.RunAsync(async connection =>
         {
             if (command.Length == 0)
@@ -37,6 +43,7 @@ internal sealed class JobCommands
                 ScalarPattern = scalarPattern ?? "",
             };
             SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
+            SubmitPipeline.ApplyTo(request, after, afterAny, timeout, retries, retryDelay, stopIf);
             request.Command.AddRange(command);
             if (connection.Remote is not null)
             {
@@ -61,9 +68,10 @@ internal sealed class JobCommands
                 reply = await connection.Jobs.SubmitJobAsync(request);
             }
             catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument
-                && e.Status.Detail.StartsWith("--scalar-pattern ", StringComparison.Ordinal))
+                && (e.Status.Detail.StartsWith("--scalar-pattern ", StringComparison.Ordinal) || SubmitPipeline.IsAbout(e.Status.Detail)))
             {
-                // The agent compiles the pattern (one place, and no regex engine in the small `meeshkan`): a usage mistake.
+                // The agent checks the pattern, the jobs --after names and the --stop-if condition (one place, and no regex
+                // engine in the small `meeshkan`): a usage mistake.
                 throw new UsageException(e.Status.Detail);
             }
             foreach (var warning in reply.Warnings)
@@ -97,7 +105,7 @@ internal sealed class JobCommands
         {
             // A queued job's reason to wait goes with its status, as squeue's "PD (Resources)".
             // A running job's progress and time left (tqdm in its output, or reported) go with it too: "RUNNING 45%, 5s left".
-            var state = job.WaitingReason.Length > 0 ? $"{Format.State(job.State)} ({job.WaitingReason})" : Format.State(job.State) + Format.Progress(job);
+            var state = Format.Status(job) + (job.WaitingReason.Length > 0 ? "" : Format.Progress(job));
             string[] row = [job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), state,
                 Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command)];
             table.Add(gpus ? [.. row[..3], job.Gpus.Count == 0 ? "-" : string.Join(',', job.Gpus), .. row[3..]] : row);

@@ -32,6 +32,29 @@ internal static class Format
         _ => "UNKNOWN",
     };
 
+    /// <summary>
+    /// A job's status as `list` shows it: the state, with the attempt for a job that has retries ("RUNNING (attempt
+    /// 2/3)"), why a queued job waits ("QUEUED (waiting for job 3)", as squeue's "PD (Resources)"), and how a job was
+    /// stopped ("FAILED (timed out after 2h)").
+    /// </summary>
+    public static string Status(Job job)
+    {
+        var notes = new List<string>();
+        if (job.Retries > 0 && job.Attempt > 0)
+        {
+            notes.Add($"attempt {job.Attempt}/{job.Retries + 1}");
+        }
+        if (job.WaitingReason.Length > 0)
+        {
+            notes.Add(job.WaitingReason);
+        }
+        if (job.State == JobState.Failed && job.FailureReason.Length > 0)
+        {
+            notes.Add(job.FailureReason);
+        }
+        return notes.Count == 0 ? State(job.State) : $"{State(job.State)} ({string.Join(", ", notes)})";
+    }
+
     public static string Command(IEnumerable<string> argv) => Shorten(string.Join(' ', argv.Select(Quote)), 60);
 
     public static string Time(Google.Protobuf.WellKnownTypes.Timestamp? time) =>

@@ -12,13 +12,19 @@ internal sealed class OutputCommands
     [Command("logs", Description = "Prints a job's complete stdout and stderr, and its output folder.")]
     public Task<int> Logs(
         [Argument(Description = "Job number, UUID or name")] string job,
-        [Option('f', Description = "Follow a running job until it ends")] bool follow = false) =>
+        [Option('f', Description = "Follow a running job until it ends")] bool follow = false,
+        [Option(Description = "Print this attempt's output (1 is the first; default: the last)", ValueName = "K")] string? attempt = null) =>
         AgentConnection.RunAsync(async connection =>
         {
+            var attemptNumber = 0;
+            if (attempt is not null && (!int.TryParse(attempt, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attemptNumber) || attemptNumber < 1))
+            {
+                throw new UsageException($"--attempt takes an attempt's number, 1 for the first (`meeshkan list` shows the attempts), not '{attempt}'");
+            }
             var found = await connection.FindForReadingAsync(job);
             using var stdout = Console.OpenStandardOutput();
             using var stderr = Console.OpenStandardError();
-            using var call = connection.Jobs.StreamLogs(new StreamLogsRequest { Identifier = found.Id, Follow = follow });
+            using var call = connection.Jobs.StreamLogs(new StreamLogsRequest { Identifier = found.Id, Follow = follow, Attempt = attemptNumber });
             await foreach (var chunk in call.ResponseStream.ReadAllAsync())
             {
                 var target = chunk.Stream == LogChunk.Types.Stream.Stderr ? stderr : stdout;
@@ -66,7 +72,8 @@ internal sealed class OutputCommands
                 Console.WriteLine(Format.ToJson(reply));
                 return 0;
             }
-            var header = $"Job {reply.Job.Number} ({reply.Job.Name}), {Format.State(reply.Job.State)}";
+            var header = $"Job {reply.Job.Number} ({reply.Job.Name}), {Format.State(reply.Job.State)}" +
+                (reply.Job.FailureReason.StartsWith("stopped by condition", StringComparison.Ordinal) ? $": {reply.Job.FailureReason}" : "");
             if (reply.Scalars.Count == 0)
             {
                 Console.WriteLine($"{header}: no scalars reported yet. Scripts report them with meeshkan.report_scalar(\"loss\", value).");
@@ -99,7 +106,8 @@ internal sealed class OutputCommands
                 foreach (var evt in reply.ConditionEvents)
                 {
                     var values = string.Join(", ", evt.Values.Select(v => $"{v.Key}={Format.Number(v.Value)}"));
-                    Console.WriteLine($"  {Format.Time(evt.Time)}  {evt.Description}  ({values})");
+                    var stopped = evt.Action == ConditionAction.Stop ? "  (stopped the job)" : "";
+                    Console.WriteLine($"  {Format.Time(evt.Time)}  {evt.Description}  ({values}){stopped}");
                 }
             }
             return 0;

@@ -1,0 +1,59 @@
+using System.Globalization;
+using Meeshkan.V1;
+
+namespace Meeshkan.Cli.Commands;
+
+/// <summary>
+/// submit's --after, --after-any, --timeout, --retries, --retry-delay and --stop-if: durations and counts checked here
+/// (exit 2, nothing sent); the jobs named and the condition are checked by the agent, which knows them.
+/// </summary>
+internal static class SubmitPipeline
+{
+    public static void ApplyTo(SubmitJobRequest request, string? after, string? afterAny, string? timeout, string? retries, string? retryDelay, string? stopIf)
+    {
+        if (after is not null)
+        {
+            request.After.AddRange(Jobs(after, "--after"));
+        }
+        if (afterAny is not null)
+        {
+            request.AfterAny.AddRange(Jobs(afterAny, "--after-any"));
+        }
+        if (timeout is not null)
+        {
+            request.TimeoutSeconds = (long)Duration(timeout, "--timeout", allowZero: false).TotalSeconds;
+        }
+        if (retries is not null)
+        {
+            request.Retries = int.TryParse(retries.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= MaxRetries ? n
+                : throw new UsageException($"--retries takes a whole number from 0 to {MaxRetries} (how many times a failed attempt is started again), not '{retries}'");
+        }
+        if (retryDelay is not null)
+        {
+            if (retries is null)
+            {
+                throw new UsageException("--retry-delay needs --retries N: say how many times a failed attempt is started again");
+            }
+            request.RetryDelaySeconds = (long)Duration(retryDelay, "--retry-delay", allowZero: true).TotalSeconds;
+        }
+        if (stopIf is not null)
+        {
+            request.StopIf = stopIf.Trim().Length > 0 ? stopIf
+                : throw new UsageException("--stop-if takes a condition on the job's scalars, like --stop-if \"isnan([train loss])\"");
+        }
+    }
+
+    /// <summary>The most retries a job may ask for (the agent's Attempts.MaxRetries).</summary>
+    public const int MaxRetries = 100;
+
+    private static IEnumerable<string> Jobs(string text, string option)
+    {
+        var jobs = text.Split(',').Select(j => j.Trim()).ToList();
+        return jobs.Any(j => j.Length == 0)
+            ? throw new UsageException($"{option} takes jobs separated by commas, like {option} 3,4 or {option} preprocess (not '{text}')")
+            : jobs;
+    }
+
+    private static TimeSpan Duration(string text, string option, bool allowZero) =>
+        JobDuration.TryParse(text, out var value, out var problem, allowZero) ? value : throw new UsageException($"{option}: {problem}");
+}

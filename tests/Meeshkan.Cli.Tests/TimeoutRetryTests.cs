@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Meeshkan.Testing;
+
+namespace Meeshkan.Cli.Tests;
+
+/// <summary>submit --timeout, --retries and --retry-delay, through the real CLI and agent, across restarts.</summary>
+[TestFixture]
+public sealed class TimeoutRetryTests
+{
+    private MeeshkanSandbox _sandbox = null!;
+
+    [SetUp]
+    public void StartAgent()
+    {
+        _sandbox = new MeeshkanSandbox();
+        // A short grace, so that a job ignoring SIGTERM is killed quickly.
+        Directory.CreateDirectory(_sandbox.Home);
+        var config = Path.Combine(_sandbox.Home, "config");
+        File.WriteAllText(config, "{\"cancel_grace_seconds\": 1}\n");
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _sandbox.Start();
+    }
+
+    [TearDown]
+    public void StopAgent() => _sandbox.Dispose();
+
+    private string N(long number) => number.ToString(CultureInfo.InvariantCulture);
+
+    [Test]
+    public void A_timeout_kills_a_job_that_ignores_SIGTERM_and_it_ends_failed_timed_out()
+    {
+        _sandbox.WriteFile("stubborn.sh", "trap 'echo got TERM' TERM; echo $$ > pid; while true; do sleep 0.05; done\n");
+        var number = _sandbox.Submit("--timeout", "2s", "stubborn.sh");
+        var running = _sandbox.WaitForState(number, TimeSpan.FromSeconds(30), "RUNNING");
+
+        var ended = _sandbox.WaitForEnd(number);
+
+        Assert.That(ended.State, Is.EqualTo("FAILED"));
+        Assert.That(ended.FailureReason, Is.EqualTo("timed out after 2s"));
+        var ran = ended.FinishedAt!.Value - ended.StartedAt!.Value;
+        Assert.That(ran, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(2)), "not before its time");
+        Assert.That(Processes.Alive(running.Pid), Is.False, "its processes are gone");
+        Assert.That(Processes.Alive(int.Parse(File.ReadAllText(Path.Combine(_sandbox.WorkDir, "pid")).Trim(), CultureInfo.InvariantCulture)), Is.False);
+        Assert.That(_sandbox.Ok("list"), Does.Contain("FAILED (timed out after 2s)"));
+        Wait.For(() => _sandbox.Ok("notifications", N(number)).Contains("job_failed"), "the failure notification", 30);
+    }
+
+    [Test]
+    public void The_timeout_clock_keeps_counting_across_a_kill_of_the_agent()
+    {
+        _sandbox.WriteFile("long.sh", "sleep 1000\n");
+        var number = _sandbox.Submit("--timeout", "3s", "long.sh");
+        var running = _sandbox.WaitForState(number, TimeSpan.FromSeconds(30), "RUNNING");
+        _sandbox.KillAgentIfAlive();
+        // Past the deadline while no agent runs: the next agent stops the job at once.
+        Wait.For(() => DateTime.UtcNow - running.StartedAt!.Value > TimeSpan.FromSeconds(3.5), "the deadline to pass", 30);
+        Assert.That(Processes.Alive(running.Pid), Is.True, "the job outlived the agent");
+
+        var clock = Stopwatch.StartNew();
+        _sandbox.Start();
+        var ended = _sandbox.WaitForEnd(number);
+
+        Assert.That(ended.State, Is.EqualTo("FAILED"));
+        Assert.That(ended.FailureReason, Is.EqualTo("timed out after 3s"));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "stopped at once, not 3 s after the restart and not never");
+        Wait.For(() => !Processes.Alive(running.Pid), "its process gone", 10);
+    }
+
+    [Test]
+    public void A_job_that_fails_twice_then_succeeds_is_retried_and_keeps_each_attempt()
+    {
+        _sandbox.WriteFile("flaky.sh", "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; echo \"attempt $n\"; echo \"err $n\" >&2; [ $n -ge 3 ] || exit 4\n");
+        var number = _sandbox.Submit("--retries", "2", "flaky.sh");
+
+        var ended = _sandbox.WaitForEnd(number);
+
+        Assert.That(ended.State, Is.EqualTo("FINISHED"), _sandbox.Ok("list"));
+        Assert.That(_sandbox.Ok("logs", N(number)), Is.EqualTo("attempt 3\n"), "the default shows the last attempt");
+        Assert.That(_sandbox.Ok("logs", N(number), "--attempt", "1"), Is.EqualTo("attempt 1\n"));
+        var second = _sandbox.Run("logs", N(number), "--attempt", "2");
+        Assert.That(second.Stdout, Is.EqualTo("attempt 2\n"));
+        Assert.That(second.Stderr, Does.StartWith("err 2\n"), "and its stderr");
+        var beyond = _sandbox.Run("logs", N(number), "--attempt", "4");
+        Assert.That(beyond.ExitCode, Is.EqualTo(4), beyond.ToString());
+        Assert.That(beyond.Stderr, Does.Contain("has attempts 1 to 3"));
+        Assert.That(_sandbox.Ok("list"), Does.Contain("FINISHED (attempt 3/3)"));
+
+        using var job = JsonDocument.Parse(_sandbox.Ok("list", "--json"));
+        var listed = job.RootElement.GetProperty("jobs")[0];
+        Assert.That(listed.GetProperty("attempt").GetInt32(), Is.EqualTo(3));
+        Wait.For(() => _sandbox.Ok("notifications", N(number)).Contains("attempt 2 of 3 failed (exit 4), retrying now"), "the notification of each failed attempt", 30);
+        var history = _sandbox.Ok("notifications", N(number));
+        Assert.That(history, Does.Contain("attempt 1 of 3 failed (exit 4), retrying now"));
+        Assert.That(history, Does.Contain("job_finished"));
+    }
+
+    [Test]
+    public void A_job_that_keeps_failing_ends_failed_after_its_last_attempt_and_a_dependant_waits_for_it()
+    {
+        _sandbox.WriteFile("broken.sh", "echo try >> tries; exit 2\n");
+        var number = _sandbox.Submit("--retries", "1", "broken.sh");
+        var dependant = _sandbox.Submit("--after", N(number), "echo", "never");
+
+        var ended = _sandbox.WaitForEnd(number);
+        Assert.That(ended.State, Is.EqualTo("FAILED"));
+        Assert.That(ended.FailureReason, Is.EqualTo("exit status 2"));
+        Assert.That(File.ReadAllLines(Path.Combine(_sandbox.WorkDir, "tries")), Has.Length.EqualTo(2), "one retry, no more");
+        var after = _sandbox.WaitForEnd(dependant);
+        Assert.That(after.FailureReason, Is.EqualTo($"dependency {number} failed (exit status 2)"), "it waited for the last attempt");
+    }
+
+    [Test]
+    public void A_retry_delay_is_kept_across_a_kill_of_the_agent()
+    {
+        _sandbox.WriteFile("once.sh", "date +%s.%N >> times; n=$(wc -l < times); [ $n -ge 2 ] || exit 1\n");
+        var number = _sandbox.Submit("--retries", "1", "--retry-delay", "4s", "once.sh");
+        Wait.For(() => _sandbox.Ok("list").Contains("retrying in"), "the first attempt to fail and the job to wait for its retry", 30);
+        Assert.That(_sandbox.Job(number)!.State, Is.EqualTo("RUNNING"), "between attempts it has not ended");
+
+        _sandbox.KillAgentIfAlive();
+        _sandbox.Start();
+        var ended = _sandbox.WaitForEnd(number);
+
+        Assert.That(ended.State, Is.EqualTo("FINISHED"));
+        var times = File.ReadAllLines(Path.Combine(_sandbox.WorkDir, "times")).Select(t => double.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(times, Has.Length.EqualTo(2));
+        Assert.That(times[1] - times[0], Is.GreaterThanOrEqualTo(3.9), "the delay was kept across the restart");
+        Assert.That(_sandbox.Ok("logs", N(number), "--attempt", "1"), Is.Empty);
+    }
+
+    [Test]
+    public void A_cancel_is_never_retried_and_a_job_waiting_to_retry_can_be_canceled()
+    {
+        _sandbox.WriteFile("waits.sh", "echo $$ >> started; while [ ! -f go ]; do sleep 0.05; done; exit 1\n");
+        var canceled = _sandbox.Submit("--retries", "3", "waits.sh");
+        _sandbox.WaitForState(canceled, TimeSpan.FromSeconds(30), "RUNNING");
+        Wait.For(() => File.Exists(Path.Combine(_sandbox.WorkDir, "started")), "the job to start", 30);
+        _sandbox.Ok("cancel", "-y", N(canceled));
+        Assert.That(_sandbox.WaitForEnd(canceled).State, Is.EqualTo("CANCELED"));
+        Assert.That(File.ReadAllLines(Path.Combine(_sandbox.WorkDir, "started")), Has.Length.EqualTo(1), "not retried");
+
+        _sandbox.WriteFile("go", "");
+        var delayed = _sandbox.Submit("--retries", "3", "--retry-delay", "1h", "waits.sh");
+        Wait.For(() => _sandbox.Ok("list").Contains("retrying in"), "the job to wait for its retry", 30);
+        var cancel = _sandbox.Run("cancel", "-y", N(delayed));
+        Assert.That(cancel.ExitCode, Is.Zero, cancel.ToString());
+        var ended = _sandbox.WaitForEnd(delayed, seconds: 10);
+        Assert.That(ended.State, Is.EqualTo("CANCELED"));
+    }
+
+    [TestCase("--timeout", "0", "--timeout: `0` has no unit")]
+    [TestCase("--timeout", "0s", "--timeout: `0s` is zero")]
+    [TestCase("--timeout=-5m", null, "--timeout: `-5m` is negative")]
+    [TestCase("--timeout", "abc", "--timeout: `abc` is not a duration")]
+    [TestCase("--timeout", "10x", "--timeout: `10x` has an unknown unit 'x'")]
+    [TestCase("--retries=-1", null, "--retries takes a whole number from 0 to 100")]
+    [TestCase("--retries", "101", "--retries takes a whole number from 0 to 100")]
+    [TestCase("--retry-delay", "5s", "--retry-delay needs --retries N")]
+    [TestCase("--stop-if", "isnan([loss]", "--stop-if:")]
+    [TestCase("--stop-if", "nosuch([loss]) > 1", "--stop-if:")]
+    public void Bad_options_are_one_line_exit_2_and_queue_nothing(string option, string? value, string message)
+    {
+        string[] args = value is null ? ["submit", option, "echo", "x"] : ["submit", option, value, "echo", "x"];
+        var result = _sandbox.Run(args);
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), result.ToString());
+        Assert.That(result.Stderr, Does.Contain(message));
+        Assert.That(_sandbox.Jobs(), Is.Empty, "nothing queued");
+    }
+}
