@@ -11,6 +11,14 @@ if (args.Contains("--parallel"))
     return ParallelBench.Run(Path.GetFullPath(args[at + 1]), Path.GetFullPath(args[Array.IndexOf(args, "--work") + 1]),
         Path.GetFullPath(args[Array.IndexOf(args, "--out") + 1]), args.Contains("--quick") ? 100 : 500);
 }
+if (args.Contains("--pipeline"))
+{
+    // bench/pipeline.sh: dependencies and timeouts (issue 16), docs/benchmarks-pipeline.md.
+    var at = Array.IndexOf(args, "--meeshkan");
+    var quick = args.Contains("--quick");
+    return PipelineBench.Run(Path.GetFullPath(args[at + 1]), Path.GetFullPath(args[Array.IndexOf(args, "--work") + 1]),
+        Path.GetFullPath(args[Array.IndexOf(args, "--out") + 1]), quick ? 200 : 1000, quick ? 10 : 50);
+}
 var options = Options.Parse(args);
 var report = new Report(options);
 var tsp = new TaskSpooler(Path.Combine(options.Work, "tsp"));

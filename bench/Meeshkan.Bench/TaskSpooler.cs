@@ -56,6 +56,40 @@ internal sealed class TaskSpooler(string folder)
         return clock.Elapsed.TotalMilliseconds;
     }
 
+    /// <summary>`tsp -D previous true` <paramref name="count"/> times (a chain), then waits for the last: wall ms.</summary>
+    public double DispatchChained(int count)
+    {
+        Reset();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var last = "";
+        for (var i = 0; i < count; i++)
+        {
+            last = Programs.Run("tsp", last.Length == 0 ? ["true"] : ["-D", last, "true"], _env).Output.Trim();
+        }
+        Programs.Run("tsp", ["-w", last], _env);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// Pairs of jobs, the second `tsp -D` the first: how long after the first's command ended the second's began, each
+    /// writing the time (`date +%s%N`) as its last and first act, in ms.
+    /// </summary>
+    public List<double> DependencyGaps(int pairs)
+    {
+        Reset();
+        var gaps = new List<double>();
+        var ended = Path.Combine(folder, "ended");
+        var started = Path.Combine(folder, "started");
+        for (var i = 0; i < pairs; i++)
+        {
+            var first = Programs.Run("tsp", ["sh", "-c", $"sleep 0.1; date +%s%N > {ended}"], _env).Output.Trim();
+            var second = Programs.Run("tsp", ["-D", first, "sh", "-c", $"date +%s%N > {started}"], _env).Output.Trim();
+            Programs.Run("tsp", ["-w", second], _env);
+            gaps.Add((long.Parse(File.ReadAllText(started).Trim()) - long.Parse(File.ReadAllText(ended).Trim())) / 1e6);
+        }
+        return gaps;
+    }
+
     /// <summary>One `tsp -l`: ms.</summary>
     public double List() => Programs.Time("tsp", ["-l"], _env);
 }

@@ -449,7 +449,7 @@ public sealed partial class JobScheduler(
         while (_ended.Count > 0)
         {
             var (running, exit) = _ended[0];
-            if (lifecycle.RecordEnd(running.Job, exit, running.How, running.StopReason) is { RetryAt: { } at } retrying)
+            if (lifecycle.RecordEnd(running.Job, exit, running.HowEnded(exit), running.StopReason) is { RetryAt: { } at } retrying)
             {
                 // Its next attempt waits for its delay, then for a slot, like any queued job.
                 lock (queue.Gate)

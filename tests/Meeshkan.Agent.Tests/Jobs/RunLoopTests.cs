@@ -245,6 +245,59 @@ public sealed class RunLoopTests
     }
 
     /// <summary>Starts nothing: records what it was asked, and reports an end when the test says so.</summary>
+    [Test]
+    public void A_failed_dependency_fails_its_chain_in_order_and_none_of_it_starts()
+    {
+        StartLoop();
+        var first = Submit(1)[0];
+        var second = _lifecycle.Submit([new JobStore.NewJob("b", ["true"], _folder, null, 60) { After = [first] }])[0].Number;
+        var third = _lifecycle.Submit([new JobStore.NewJob("c", ["true"], _folder, null, 60) { After = [second] }])[0].Number;
+        var any = _lifecycle.Submit([new JobStore.NewJob("d", ["true"], _folder, null, 60) { AfterAny = [third] }])[0].Number;
+        Wait.For(() => _executor.Started.Count == 1, "the first start");
+
+        _executor.Exit(first, 2);
+
+        Wait.For(() => StateOf(any) == JobState.Finished || _executor.Started.Contains(any), "the --after-any job to start");
+        Assert.That(_store.GetByNumber(second)!.FailureReason, Is.EqualTo($"dependency {first} failed (exit status 2)"));
+        Assert.That(_store.GetByNumber(third)!.FailureReason, Is.EqualTo($"dependency {second} failed (dependency {first} failed (exit status 2))"));
+        Assert.That(_executor.Started, Is.EqualTo(new[] { first, any }), "the failed chain never started; the --after-any job did");
+    }
+
+    [Test]
+    public void A_failed_attempt_with_a_retry_left_starts_again_and_the_job_stays_running_between()
+    {
+        StartLoop();
+        var job = _lifecycle.Submit([new JobStore.NewJob("flaky", ["true"], _folder, null, 60) { Retries = 1 }])[0].Number;
+        Wait.For(() => _executor.Started.Count == 1, "the first attempt");
+
+        _executor.Exit(job, 1);
+        Wait.For(() => _executor.Started.Count == 2, "the second attempt");
+        var running = _store.GetByNumber(job)!;
+        Assert.That((running.State, running.Attempt), Is.EqualTo((JobState.Running, 2)));
+        Assert.That(_store.Attempts(job).Select(a => (a.Attempt, a.ExitCode)), Is.EqualTo(new[] { (1, (int?)1) }));
+
+        _executor.Exit(job, 1);
+        Wait.For(() => StateOf(job) == JobState.Failed, "the last attempt's end");
+        Assert.That(_executor.Started, Has.Count.EqualTo(2), "no retry left");
+        Assert.That(_store.Attempts(job), Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public void A_timeout_stops_the_attempt_and_the_job_ends_timed_out()
+    {
+        StartLoop();
+        var job = _lifecycle.Submit([new JobStore.NewJob("slow", ["true"], _folder, null, 60) { TimeoutSeconds = 1 }])[0].Number;
+        Wait.For(() => _executor.Started.Count == 1, "the start");
+        Thread.Sleep(300);
+        Assert.That(_executor.Terminated, Is.Empty, "not before its time");
+
+        Wait.For(() => _executor.Terminated.Contains(job), "the executor asked to stop it", 10);
+        Assert.That(StateOf(job), Is.EqualTo(JobState.Running), "running until its processes are gone");
+        _executor.Exit(job, 143);
+        Wait.For(() => StateOf(job) == JobState.Failed, "its end");
+        Assert.That(_store.GetByNumber(job)!.FailureReason, Is.EqualTo("timed out after 1s"));
+    }
+
     private sealed class FakeExecutor(IExecutorEvents events) : IJobExecutor
     {
         public ConcurrentQueue<long> Started { get; } = new();
