@@ -150,7 +150,7 @@ public sealed class TimeoutRetryTests
         Assert.That(ended.State, Is.EqualTo("CANCELED"));
     }
 
-    [TestCase("--timeout", "0", "--timeout: `0` has no unit")]
+    [TestCase("--timeout", "0", "--timeout: `0` is zero; it must be positive")]
     [TestCase("--timeout", "0s", "--timeout: `0s` is zero")]
     [TestCase("--timeout=-5m", null, "--timeout: `-5m` is negative")]
     [TestCase("--timeout", "abc", "--timeout: `abc` is not a duration")]

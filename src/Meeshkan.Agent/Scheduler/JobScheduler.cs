@@ -35,6 +35,19 @@ public sealed partial class JobScheduler(
             : AttemptEnd.Exited;
 
         public bool Stopping => CancelRequested || TimedOut || StopReason is not null;
+
+        /// <summary>How its attempt ended: a timeout noticed only after the attempt had ended (no agent ran) is no timeout.</summary>
+        public AttemptEnd HowEnded(JobExit exit) =>
+            How == AttemptEnd.TimedOut && Job.Timeout is { } timeout && Job.StartedAt + timeout > exit.EndedAt ? AttemptEnd.Exited : How;
+
+        /// <summary>Its end state and reason as they will be recorded, or null when a retry follows (it has not ended).</summary>
+        public (JobState State, string? Reason)? Outcome(JobExit exit)
+        {
+            var how = HowEnded(exit);
+            return Attempts.Retry(Job.Attempt, Job.Retries, TimeSpan.FromSeconds(Job.RetryDelaySeconds), how, exit.ExitCode) is null
+                ? JobOutcome.Of(exit, how, Job.Timeout, StopReason)
+                : null;
+        }
         public List<TaskCompletionSource<bool>> Waiting { get; } = [];
     }
 
@@ -166,6 +179,14 @@ public sealed partial class JobScheduler(
                         queue.Release(ended.Exit.Number);
                     }
                     gpuWatcher.ReadSoon();
+                    // It finished (how it ended is known now): its dependants start without waiting for the end to be
+                    // recorded, as the next job takes its slot. A failure is recorded first, so that the failures of
+                    // its dependants follow it in order.
+                    if (_dependants.TryGetValue(ended.Exit.Number, out var waiting) && running.Outcome(ended.Exit) is { State: JobState.Finished } outcome)
+                    {
+                        _endedStates[ended.Exit.Number] = outcome;
+                        Settle(waiting);
+                    }
                 }
                 break;
             case RunLoopInbox.ExecutorStateChanged changed:
@@ -274,6 +295,10 @@ public sealed partial class JobScheduler(
     /// <summary>What the dependency gate reads of a job: the loop's own knowledge first, else the store's.</summary>
     private (JobState State, string? Reason)? StateOf(long number)
     {
+        if (_endedStates.TryGetValue(number, out var ended))
+        {
+            return ended;
+        }
         if (_running.ContainsKey(number) || _ended.Any(e => e.Job.Job.Number == number))
         {
             return (JobState.Running, null);
@@ -285,7 +310,7 @@ public sealed partial class JobScheduler(
                 return (JobState.Queued, null);
             }
         }
-        return _endedStates.TryGetValue(number, out var ended) ? ended : lifecycle.StateOf(number);
+        return lifecycle.StateOf(number);
     }
 
     /// <summary>Sets the deadline of a running attempt's timeout (submit --timeout), counted from its start.</summary>

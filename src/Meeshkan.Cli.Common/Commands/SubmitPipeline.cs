@@ -54,6 +54,13 @@ internal static class SubmitPipeline
             : jobs;
     }
 
-    private static TimeSpan Duration(string text, string option, bool allowZero) =>
-        JobDuration.TryParse(text, out var value, out var problem, allowZero) ? value : throw new UsageException($"{option}: {problem}");
+    private static TimeSpan Duration(string text, string option, bool allowZero)
+    {
+        if (!allowZero && text.Trim().All(c => c is '0' or '.') && text.Trim().Length > 0)
+        {
+            // "0" is not "0s" with the unit forgotten: it is zero, which a timeout cannot be.
+            throw new UsageException($"{option}: `{text.Trim()}` is zero; it must be positive, like 90s, 45m, 2h or 1d");
+        }
+        return JobDuration.TryParse(text, out var value, out var problem, allowZero) ? value : throw new UsageException($"{option}: {problem}");
+    }
 }
