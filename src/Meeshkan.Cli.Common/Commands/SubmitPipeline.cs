@@ -43,6 +43,12 @@ internal static class SubmitPipeline
         }
     }
 
+    private static readonly string[] Options = ["--after", "--after-any", "--timeout", "--retries", "--retry-delay", "--stop-if"];
+
+    /// <summary>Whether the agent's refusal is about one of these options (its message starts with the option's name).</summary>
+    public static bool IsAbout(string message) =>
+        Options.Any(o => message.StartsWith(o + " ", StringComparison.Ordinal) || message.StartsWith(o + ":", StringComparison.Ordinal));
+
     /// <summary>The most retries a job may ask for (the agent's Attempts.MaxRetries).</summary>
     public const int MaxRetries = 100;
 
