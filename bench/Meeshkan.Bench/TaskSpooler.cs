@@ -15,6 +15,8 @@ internal sealed class TaskSpooler(string folder)
     {
         Directory.CreateDirectory(folder);
         Programs.Run("tsp", ["-K"], _env);
+        // The old server may still hold the socket for a moment: a client meeting it fails ("recv_msg").
+        Thread.Sleep(300);
     }
 
     /// <summary>`tsp true` <paramref name="count"/> times, one process each, then waits for the last job: wall ms.</summary>
