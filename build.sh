@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-pytest
           python3-aiosmtpd task-spooler python3-torch python3-sklearn fonts-dejavu-core time
           slurmctld slurmd slurm-client munge
-          python3-venv python3-setuptools python3-nbclient python3-ipykernel python3-cloudpickle)
+          python3-venv python3-setuptools python3-nbclient python3-ipykernel python3-cloudpickle chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

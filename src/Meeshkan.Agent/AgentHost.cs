@@ -36,6 +36,7 @@ public static class AgentHost
         AgentConfig config;
         Database database;
         string? listen;
+        Dashboard.DashboardListener? dashboard;
         System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
         try
         {
@@ -48,6 +49,7 @@ public static class AgentHost
                 RemoteListener.Parse(listen);
                 certificate = RemoteCredentials.LoadOrCreateCertificate(home);
             }
+            dashboard = Dashboard.DashboardListener.From(config.Dashboard);
             database = new Database(home.DatabasePath);
             database.Migrate();
         }
@@ -81,8 +83,13 @@ public static class AgentHost
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+            int? dashboardPortTaken = null;
             builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
             {
+                if (dashboard?.TryBind(endpoint, port => dashboardPortTaken = port) is { } dashboardSocket)
+                {
+                    return dashboardSocket;
+                }
                 var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
                 if (endpoint is System.Net.Sockets.UnixDomainSocketEndPoint)
                 {
@@ -99,6 +106,7 @@ public static class AgentHost
                 {
                     remoteEndpoint = RemoteListener.Configure(k, listen!, certificate);
                 }
+                dashboard?.Configure(k);
                 k.ListenUnixSocket(home.SocketPath, l => l.Protocols = HttpProtocols.Http2);
             });
             builder.Services.AddGrpc(o =>
@@ -133,6 +141,10 @@ public static class AgentHost
             services.AddHostedService<Hosting.SocketKeeper>();
             services.AddSingleton<OutputScalars.OutputScalarReader>();
             services.AddJobs();
+            if (dashboard is not null)
+            {
+                Dashboard.DashboardListener.AddDashboard(services, home);
+            }
             services.AddNotifications();
             services.AddTelegramBot();
 
@@ -143,6 +155,10 @@ public static class AgentHost
             }
             app.MapGrpcService<JobServiceImpl>();
             app.MapGrpcService<ReportServiceImpl>();
+            if (dashboard is not null)
+            {
+                Dashboard.DashboardEndpoints.MapDashboard(app);
+            }
             app.Services.GetRequiredService<AgentClock>();
             try
             {
@@ -151,6 +167,10 @@ public static class AgentHost
                 {
                     RemoteLog.Listening(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Meeshkan.Agent.Remote"),
                         remoteEndpoint ?? listen!, CertificateFingerprint.Of(certificate));
+                }
+                if (dashboard is not null)
+                {
+                    Dashboard.DashboardListener.Started(app.Services, home, dashboardPortTaken);
                 }
                 await app.WaitForShutdownAsync(cancel).ConfigureAwait(false);
             }

@@ -17,4 +17,13 @@ namespace Meeshkan.Agent;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, double>))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, double>))]
+[JsonSerializable(typeof(Dashboard.JobList))]
+[JsonSerializable(typeof(Dashboard.JobRow))]
+[JsonSerializable(typeof(Dashboard.JobDetail))]
+[JsonSerializable(typeof(Dashboard.ChartData))]
+[JsonSerializable(typeof(Dashboard.LogSlice))]
+[JsonSerializable(typeof(Dashboard.ScalarPoints))]
+[JsonSerializable(typeof(Dashboard.SessionInfo))]
+[JsonSerializable(typeof(Dashboard.LoginCode))]
+[JsonSerializable(typeof(Dashboard.ErrorBody))]
 internal sealed partial class AgentJson : JsonSerializerContext;

@@ -9,7 +9,7 @@ internal static class CommandLine
     public static readonly string[] Commands =
     [
         "start", "stop", "status", "agent", "submit", "list", "logs", "cancel", "report", "notifications",
-        "clear", "clean", "setup", "sorry", "help", "remote", "pause", "resume", "wait", "retry",
+        "clear", "clean", "setup", "sorry", "help", "remote", "pause", "resume", "wait", "retry", "dashboard",
     ];
 
     // submit's own options that take a value.

@@ -45,6 +45,7 @@ using var host = new HostBuilder()
         app.AddCommands<OutputCommands>();
         app.AddCommands<SetupCommands>();
         app.AddCommands<RemoteCommands>();
+        app.AddCommands<DashboardCommand>();
     })
     .ConfigureServices(services => services.Configure<CoconaAppOptions>(options =>
     {

@@ -54,6 +54,9 @@ public sealed class MeeshkanHome
     /// <summary>The access token remote CLIs present (mode 0600); <c>meeshkan remote rotate</c> replaces it.</summary>
     public string AccessTokenPath => Path.Combine(Root, "remote.token");
 
+    /// <summary>The dashboard's address (<c>http://127.0.0.1:PORT/</c>), written by the running agent for `meeshkan dashboard`.</summary>
+    public string DashboardAddressPath => Path.Combine(Root, "dashboard.url");
+
     /// <summary>The output folder of job number <paramref name="number"/>.</summary>
     public string JobFolder(long number) => Path.Combine(JobsFolder, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

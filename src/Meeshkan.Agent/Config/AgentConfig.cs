@@ -44,6 +44,12 @@ public sealed class AgentConfig
     public string? Listen { get; set; }
 
     /// <summary>
+    /// <c>ADDRESS:PORT</c> of the dashboard (plain HTTP; default 127.0.0.1:7601), or <c>off</c>: <c>meeshkan setup
+    /// --dashboard</c> / <c>--no-dashboard</c>. Applies at the agent's next start.
+    /// </summary>
+    public string? Dashboard { get; set; }
+
+    /// <summary>
     /// Settings this version does not know, kept as they are; among them the CLI's own (<c>remotes</c>: the agents on
     /// other machines this CLI drives, src/Meeshkan.Cli.Common/Remotes), which the agent never reads.
     /// </summary>

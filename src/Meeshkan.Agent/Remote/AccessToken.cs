@@ -34,6 +34,9 @@ public sealed class AccessToken
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
+    /// <summary>An HMAC-SHA256 of <paramref name="data"/> keyed by the token in force (dashboard sessions); null without one.</summary>
+    public byte[]? Sign(ReadOnlySpan<byte> data) => Refresh() is { } key ? HMACSHA256.HashData(key, data) : null;
+
     private byte[]? Refresh()
     {
         lock (_lock)

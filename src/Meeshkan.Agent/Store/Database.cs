@@ -379,5 +379,19 @@ public sealed class Database
         );
         ALTER TABLE conditions ADD COLUMN action INTEGER NOT NULL DEFAULT 0;
         """,
+        // 7: each chunk's extent and extremes, so a chart of millions of points reads one row per chunk, not every point
+        // (ScalarBuckets). Chunks written before have NULLs and are decoded instead.
+        """
+        ALTER TABLE scalar_chunks ADD COLUMN min_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN max_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN min_time INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN max_time INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN lo REAL;
+        ALTER TABLE scalar_chunks ADD COLUMN lo_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN lo_time INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN hi REAL;
+        ALTER TABLE scalar_chunks ADD COLUMN hi_step INTEGER;
+        ALTER TABLE scalar_chunks ADD COLUMN hi_time INTEGER;
+        """,
     ];
 }

@@ -16,7 +16,8 @@ public sealed class ScalarStore(Database database)
     /// <summary>Distinct scalar names one job may have.</summary>
     public const int MaxNamesPerJob = 10_000;
 
-    private const int MaxChunkPoints = 65_536;
+    // Small enough that a chart of the whole history reads only chunk extents (ScalarBuckets), large enough to write fast.
+    private const int MaxChunkPoints = 4_096;
 
     private readonly Lock _write = new();
     private readonly Dictionary<(long Job, string Name), NameState> _names = new();
@@ -76,9 +77,12 @@ public sealed class ScalarStore(Database database)
             using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText =
-                "INSERT INTO scalar_chunks (name_id, first_step, count, steps, vals, wall_times) " +
-                "VALUES ($id, $first, $count, zeroblob($stepBytes), zeroblob($bytes), zeroblob($bytes)) RETURNING rowid";
+                "INSERT INTO scalar_chunks (name_id, first_step, count, steps, vals, wall_times, " +
+                "min_step, max_step, min_time, max_time, lo, lo_step, lo_time, hi, hi_step, hi_time) " +
+                "VALUES ($id, $first, $count, zeroblob($stepBytes), zeroblob($bytes), zeroblob($bytes), " +
+                "$minStep, $maxStep, $minTime, $maxTime, $lo, $loStep, $loTime, $hi, $hiStep, $hiTime) RETURNING rowid";
             var p = new[] { "$id", "$first", "$count", "$stepBytes", "$bytes" }.Select(n => insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+            var e = ChunkExtent.ParameterNames.Select(n => insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
             using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = "UPDATE scalar_names SET last_step = $step, last_value = $value, last_wall_time_us = $time, count = $count WHERE id = $id";
@@ -105,6 +109,7 @@ public sealed class ScalarStore(Database database)
                     p[2].Value = length;
                     p[3].Value = consecutive ? 0 : length * sizeof(long);
                     p[4].Value = length * sizeof(double);
+                    ChunkExtent.Of(steps, s.Values.AsSpan(start, length), s.WallTimesUs.AsSpan(start, length)).Bind(e);
                     var rowid = (long)insert.ExecuteScalar()!;
                     if (!consecutive)
                     {
@@ -199,6 +204,34 @@ public sealed class ScalarStore(Database database)
         }
         return result;
     }
+
+    /// <summary>Each job's most recently reported scalar (name, value, step), by job number: a job's progress.</summary>
+    public IReadOnlyDictionary<long, ScalarSummary> MostRecentPerJob()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        // SQLite: with MAX(), the other columns come from the row holding the maximum.
+        command.CommandText =
+            "SELECT job_number, name, last_value, last_step, MAX(last_wall_time_us), count FROM scalar_names WHERE count > 0 GROUP BY job_number";
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<long, ScalarSummary>();
+        while (reader.Read())
+        {
+            result[reader.GetInt64(0)] = new ScalarSummary
+            {
+                Name = reader.GetString(1),
+                Value = reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2),
+                Step = reader.GetInt64(3),
+                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4) / 1000)),
+                Count = reader.GetInt64(5),
+            };
+        }
+        return result;
+    }
+
+    /// <summary>One job's most recently reported scalar, or null before its first.</summary>
+    public ScalarSummary? MostRecent(long jobNumber) =>
+        Latest(jobNumber).MaxBy(s => s.Time.ToDateTimeOffset());
 
     /// <summary>Every point of one scalar, in the order reported; null when the job has no such scalar.</summary>
     public IReadOnlyList<ScalarPoint>? History(long jobNumber, string name)

@@ -37,7 +37,9 @@ internal sealed class SetupCommands
         [Option("slots", Description = "How many jobs run at once (default 1); a running agent applies it at once")] string? slots = null,
         [Option("gpus", Description = "GPUs to hand out: auto (default: all nvidia-smi shows), none, or indexes in order of preference like 0,1,3")] string? gpus = null,
         [Option("gpu-busy-memory", Description = "MiB of used memory above which a GPU no job holds counts as busy with another program (default 500)")] string? gpuBusyMemory = null,
-        [Option("reserve-after", Description = "Seconds a job may wait before it goes first and its GPUs are kept for it (default 600)")] string? reserveAfter = null)
+        [Option("reserve-after", Description = "Seconds a job may wait before it goes first and its GPUs are kept for it (default 600)")] string? reserveAfter = null,
+        [Option("dashboard", Description = "Dashboard address ADDRESS:PORT (default 127.0.0.1:7601; port 0 picks a free one)")] string? dashboard = null,
+        [Option("no-dashboard", Description = "Turn the dashboard off")] bool noDashboard = false)
     {
         var home = MeeshkanHome.FromEnvironment();
         AgentConfig config;
@@ -65,7 +67,8 @@ internal sealed class SetupCommands
             smtpHost, smtpPort, smtpUser, smtpPassword, smtpSecurity, emailFrom, emailTo, noEmail);
         var telegram = new TelegramSetup(telegramToken, telegramChat, telegramApi, noTelegram);
         var queue = new QueueSetup(slots, gpus, gpuBusyMemory, reserveAfter);
-        var anyFlag = changes.Any || telegram.Any || queue.Any;
+        var dashboardSetup = new DashboardSetup(dashboard, noDashboard);
+        var anyFlag = changes.Any || telegram.Any || queue.Any || dashboardSetup.Any;
         try
         {
             if (!anyFlag && !test && !Console.IsInputRedirected)
@@ -77,6 +80,7 @@ internal sealed class SetupCommands
                 changes.ApplyTo(config);
                 telegram.ApplyTo(config);
                 queue.ApplyTo(config);
+                dashboardSetup.ApplyTo(config);
             }
         }
         catch (ArgumentException e)

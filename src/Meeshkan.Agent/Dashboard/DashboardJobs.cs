@@ -1,0 +1,100 @@
+using Meeshkan.Agent.Scheduler;
+using Meeshkan.Agent.Store;
+using Meeshkan.V1;
+
+namespace Meeshkan.Agent.Dashboard;
+
+/// <summary>
+/// The one class through which the dashboard reads and changes jobs: everything else in this folder speaks HTTP.
+/// It maps the agent's records to the dashboard's rows (never the environment), so a change in how the agent keeps
+/// jobs is a change here only.
+/// </summary>
+internal sealed class DashboardJobs(
+    JobStore jobs, NotificationStore notifications, ScalarStore scalars, ScalarBuckets buckets, ConditionStore conditions,
+    ChangeStamp stamp, JobScheduler scheduler)
+{
+    /// <summary>Outcome of a cancel: the job after it, or why it could not be canceled.</summary>
+    public sealed record CancelOutcome(JobRow? Job, string? Refusal, bool NotFound = false);
+
+    public IReadOnlyList<JobRow> List()
+    {
+        var latest = notifications.LatestPerJob();
+        var progress = scalars.MostRecentPerJob();
+        return jobs.List().Select(j => Row(j, latest.GetValueOrDefault(j.Number), progress.GetValueOrDefault(j.Number))).ToList();
+    }
+
+    public JobRow? Get(long number) => jobs.GetByNumber(number) is { } job ? Row(job) : null;
+
+    public IReadOnlyList<JobRow> Since(long number) =>
+        jobs.List().Where(j => j.Number > number).Select(j => Row(j)).ToList();
+
+    public JobDetail? Detail(long number)
+    {
+        if (jobs.GetByNumber(number) is not { } job)
+        {
+            return null;
+        }
+        var records = notifications.ForJob(number);
+        var history = records.Select(ToRow).ToList();
+        return new JobDetail(
+            Row(job, records.Count > 0 ? records[^1] : null, scalars.MostRecent(number)), job.WorkingDirectory, job.OutputDirectory, job.ReportIntervalSeconds,
+            CanCancel: !job.IsEnded && !job.External, CanRetry: false,
+            scalars.Latest(number).Select(s => new ScalarRow(s.Name, Finite(s.Value), s.Step, Millis(s.Time), s.Count)).ToList(),
+            conditions.ConditionEvents(number).Select(e => new ConditionRow(e.Description, Millis(e.Time), e.Values)).ToList(),
+            history);
+    }
+
+    public ChartData? Chart(long number, string name, ScalarBuckets.Axis axis, double? from, double? to, int width)
+    {
+        var result = buckets.Read(number, name, axis, from, to, width);
+        return result is null ? null
+            : new ChartData(name, axis == ScalarBuckets.Axis.Time ? "time" : "step", result.From, result.To, result.Points, result.Decoded, result.X, result.Y);
+    }
+
+    /// <summary>The job's stdout or stderr file, or null when there is no such job.</summary>
+    public string? LogPath(long number, string stream) =>
+        jobs.GetByNumber(number) is { } job ? Path.Combine(job.OutputDirectory, stream == "stderr" ? "stderr" : "stdout") : null;
+
+    public async Task<CancelOutcome> CancelAsync(long number)
+    {
+        if (jobs.GetByNumber(number) is not { } job)
+        {
+            return new CancelOutcome(null, $"no job {number}", NotFound: true);
+        }
+        if (job.IsEnded)
+        {
+            return new CancelOutcome(Row(job), $"job {job.Number} has already ended: {StateName(job.State)}");
+        }
+        if (job.External)
+        {
+            return new CancelOutcome(Row(job), $"job {job.Number} runs outside the agent (as_blocking_job); stop that process instead");
+        }
+        await scheduler.CancelAsync(job).ConfigureAwait(false);
+        return new CancelOutcome(Get(number), null);
+    }
+
+    public ChangeStamp.Reading Stamp() => stamp.Read();
+
+    public IReadOnlyList<long> TouchedSince(ChangeStamp.Reading since) => stamp.JobsTouchedSince(since);
+
+    private JobRow Row(JobRecord job) =>
+        Row(job, notifications.ForJob(job.Number) is { Count: > 0 } all ? all[^1] : null, scalars.MostRecent(job.Number));
+
+    private static JobRow Row(JobRecord job, NotificationRecord? last, ScalarSummary? progress) => new(
+        job.Number, job.Id, job.Name, StateName(job.State), job.Command, job.CreatedAt.ToUnixTimeMilliseconds(),
+        job.StartedAt?.ToUnixTimeMilliseconds(), job.FinishedAt?.ToUnixTimeMilliseconds(), job.ExitCode, job.FailureReason, job.External,
+        Gpus: null,
+        progress is null ? null : new Progress(progress.Name, Finite(progress.Value), progress.Step, Millis(progress.Time), progress.Count),
+        last is null ? null : ToRow(last));
+
+    private static NotificationRow ToRow(NotificationRecord n) => new(
+        Millis(n.Time), n.Event, n.Channel, n.Status.ToString().ToUpperInvariant(), NullIfEmpty(n.Reason), n.Attempt, NullIfEmpty(n.Summary));
+
+    public static string StateName(JobState state) => state.ToString().ToUpperInvariant();
+
+    private static long Millis(Google.Protobuf.WellKnownTypes.Timestamp? t) => t is null ? 0 : t.ToDateTimeOffset().ToUnixTimeMilliseconds();
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    private static string? NullIfEmpty(string s) => string.IsNullOrEmpty(s) ? null : s;
+}
