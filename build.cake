@@ -181,13 +181,14 @@ Task("Demo")
 });
 
 Task("Bench")
-    .Description("Runs the benchmarks in bench/ against the native `meeshkan` and writes docs/benchmarks.md, docs/benchmarks-scalars.md and docs/benchmarks-output-scalars.md.")
+    .Description("Runs the benchmarks in bench/ against the native `meeshkan` and writes docs/benchmarks.md (with the dashboard's section), docs/benchmarks-scalars.md and docs/benchmarks-output-scalars.md.")
     .IsDependentOn("Publish")
     .Does(() =>
 {
     Run("bash", "bench/run.sh " + configuration);
     Run("bash", "bench/scalars/run.sh " + configuration);
     Run("bash", "bench/output_scalars/run.sh " + configuration);
+    Run("bash", "bench/Dashboard/run.sh " + configuration);
 });
 
 void Run(string tool, string args, IDictionary<string, string> env = null)

@@ -151,7 +151,10 @@ public static class AgentHost
             var app = builder.Build();
             if (certificate is not null)
             {
-                app.UseRemoteAccess();
+                // The dashboard's pages and API check their own session cookie (Dashboard/DashboardAuth.cs): a browser
+                // carries no bearer token.
+                app.UseWhen(context => dashboard is null || !Dashboard.DashboardEndpoints.IsDashboardPath(context.Request.Path),
+                    remote => remote.UseRemoteAccess());
             }
             app.MapGrpcService<JobServiceImpl>();
             app.MapGrpcService<ReportServiceImpl>();

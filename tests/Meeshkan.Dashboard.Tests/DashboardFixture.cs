@@ -16,6 +16,14 @@ public abstract class DashboardFixture
     protected IBrowserContext Context { get; private set; } = null!;
     protected IPage Page { get; private set; } = null!;
     protected string Address { get; private set; } = "";
+    protected int TlsPort { get; private set; }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     public static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -25,7 +33,10 @@ public abstract class DashboardFixture
     {
         Sandbox = new MeeshkanSandbox();
         Sandbox.Ok("setup", "--dashboard", "127.0.0.1:0");
-        Sandbox.Start();
+        // With the TLS listener for remote CLIs on too: the dashboard is served there as well, and its own
+        // listener must not be taken for a remote one.
+        TlsPort = FreePort();
+        Sandbox.Ok("start", "--listen", $"127.0.0.1:{TlsPort}");
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ChromiumArgs });
         var link = LoginLink();

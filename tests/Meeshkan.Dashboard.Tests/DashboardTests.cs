@@ -182,6 +182,21 @@ public sealed class DashboardTests : DashboardFixture
     }
 
     [Test, Order(8)]
+    public async Task The_dashboard_is_served_over_the_TLS_listener_too()
+    {
+        var token = File.ReadAllText(Path.Combine(Sandbox.Home, "remote.token")).Trim();
+        await using var remote = await Browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
+        var page = await remote.NewPageAsync();
+        var tls = $"https://127.0.0.1:{TlsPort}/";
+        var denied = await remote.APIRequest.GetAsync(tls + "api/jobs");
+        Assert.That(denied.Status, Is.EqualTo(401));
+        await page.GotoAsync($"{tls}login?token={Uri.EscapeDataString(token)}");
+        await page.WaitForSelectorAsync("#jobs-body tr[data-number]");
+        var cookie = (await remote.CookiesAsync()).Single(c => c.Name == "meeshkan_session");
+        Assert.That(cookie.Secure, Is.True, "over TLS the cookie is Secure");
+    }
+
+    [Test, Order(9)]
     public async Task The_job_page_is_worth_a_screenshot()
     {
         var job = SubmitPython("resnet-cifar10", """

@@ -25,6 +25,10 @@ internal static class DashboardEndpoints
 
     private const int LogSliceBytes = 64 * 1024;
 
+    /// <summary>The dashboard's paths; gRPC's are /meeshkan.v1.Service/Method and never among them.</summary>
+    public static bool IsDashboardPath(PathString path) =>
+        path == "/" || path == "/login" || path.StartsWithSegments("/assets") || path.StartsWithSegments("/api");
+
     public static void MapDashboard(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", Page(context => DashboardAssets.WriteAsync(context, "index.html")));
