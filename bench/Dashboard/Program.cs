@@ -113,7 +113,6 @@ try
     var naiveBytes = naiveJson.Length;
     naiveJson = [];
     var sampleCount = Math.Min(points, 1_000_000);
-    var sample = NaiveJson(Path.Combine(home, "meeshkan.db"), big, "loss", sampleCount);
 
     // ---- Chromium
     using var playwright = await Playwright.CreateAsync();
@@ -142,21 +141,25 @@ try
     }
     var drawnMs = Median(drawn.Skip(1));
 
-    Step($"naive in Chromium: {sampleCount:N0} points fetched, parsed and drawn");
+    Step($"naive in Chromium: {sampleCount:N0} points parsed from JSON and drawn");
+    // The JSON text is made in the page (same shape and size as the naive response): the protocol that drives the
+    // browser is far slower than loopback HTTP, so the transfer itself is left out, in the naive way's favour.
     var naivePage = await LoggedIn(bypassCsp: true);
-    await naivePage.RouteAsync("**/naive.json", route => route.FulfillAsync(new() { Status = 200, ContentType = "application/json", BodyBytes = sample }));
     var naiveDraw = new List<double>();
     for (var i = 0; i < 3; i++)
     {
         naiveDraw.Add(await naivePage.EvaluateAsync<double>("""
-            async () => {
+            (n) => {
+              const x = new Array(n), y = new Array(n);
+              for (let i = 0; i < n; i++) { x[i] = i; y[i] = Math.exp(-i / (n / 5)) + Math.random() * 0.05; }
+              const text = JSON.stringify({ x, y });
               const t0 = performance.now();
-              const d = await (await fetch('/naive.json')).json();
+              const d = JSON.parse(text);
               const el = document.createElement('div'); document.body.appendChild(el);
               const u = new uPlot({ width: 1000, height: 240, series: [{}, { stroke: 'blue' }] }, [d.x, d.y], el);
               const t = performance.now() - t0; u.destroy(); el.remove(); return t;
             }
-            """));
+            """, (int)sampleCount));
     }
     var naiveDrawMs = Median(naiveDraw);
 
@@ -265,7 +268,7 @@ try
     lines.Add("");
     lines.Add($"- The naive way, sending every point: {naiveBytes / 1e6:N0} MB of JSON for {points:N0} points, {naiveMs:F0} ms just to read and write them " +
         $"(**{(double)naiveBytes / wholeBytes:N0}x the bytes** and {naiveMs / wholeMs:N0}x the time of the whole-history response). In Chromium, " +
-        $"{sampleCount:N0} points sent that way take {naiveDrawMs:F0} ms to fetch, parse and draw; {points:N0} would take about ten times that and hundreds of MB of the browser's memory.");
+        $"{sampleCount:N0} points sent that way take {naiveDrawMs:F0} ms just to parse and draw (transfer not counted); {points:N0} would take about ten times that and hundreds of MB of the browser's memory.");
     lines.Add($"- A reported scalar appears in an open chart **{Median(live):F0} ms** after `ReportScalar` (max {live.Max():F0} ms; target 1 s): the SDK's send interval, the agent's 200 ms event batching, then the chart.");
     lines.Add($"- Jobs page with **10,000 jobs** rendered **{jobsMs:F0} ms** after navigation ({listBytes / 1e6:N1} MB of JSON; target 500 ms).");
     lines.Add($"- Agent memory (RSS) with **5 dashboards** open on a job reporting 100 points/s, for {memorySeconds} s (shortened from the 10 minutes of the issue to fit this run): " +
