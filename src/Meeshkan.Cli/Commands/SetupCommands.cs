@@ -99,6 +99,10 @@ internal sealed class SetupCommands
                 Console.WriteLine($"Queue: {QueueSetup.Describe(config)}.");
                 await QueueCommands.ReloadRunningAgentAsync(home);
             }
+            if (dashboardSetup.Any)
+            {
+                Console.WriteLine($"Dashboard: {(noDashboard ? "off" : dashboard)}; applies after `meeshkan stop` and `meeshkan start`.");
+            }
         }
         return test ? await NotificationTest.RunAsync(config.Notifications) : 0;
     }
