@@ -1,4 +1,4 @@
-using Meeshkan.Agent.Scheduler;
+using Meeshkan.Agent.Jobs;
 using Meeshkan.Agent.Store;
 using Meeshkan.V1;
 
@@ -11,7 +11,7 @@ namespace Meeshkan.Agent.Dashboard;
 /// </summary>
 internal sealed class DashboardJobs(
     JobStore jobs, NotificationStore notifications, ScalarStore scalars, ScalarBuckets buckets, ConditionStore conditions,
-    ChangeStamp stamp, JobScheduler scheduler)
+    ChangeStamp stamp, JobLifecycle lifecycle)
 {
     /// <summary>Outcome of a cancel: the job after it, or why it could not be canceled.</summary>
     public sealed record CancelOutcome(JobRow? Job, string? Refusal, bool NotFound = false);
@@ -61,15 +61,15 @@ internal sealed class DashboardJobs(
         {
             return new CancelOutcome(null, $"no job {number}", NotFound: true);
         }
-        if (job.IsEnded)
+        try
         {
-            return new CancelOutcome(Row(job), $"job {job.Number} has already ended: {StateName(job.State)}");
+            // The application layer decides (ended, external) and records the end.
+            await lifecycle.CancelAsync(job).ConfigureAwait(false);
         }
-        if (job.External)
+        catch (NotAllowedException e)
         {
-            return new CancelOutcome(Row(job), $"job {job.Number} runs outside the agent (as_blocking_job); stop that process instead");
+            return new CancelOutcome(Row(job), e.Message);
         }
-        await scheduler.CancelAsync(job).ConfigureAwait(false);
         return new CancelOutcome(Get(number), null);
     }
 
