@@ -132,6 +132,8 @@ public static class AgentHost
             services.AddSingleton<AgentClock>();
             services.AddSingleton<JobStore>();
             services.AddSingleton<ScalarStore>();
+            services.AddSingleton<ScalarBuckets>();
+            services.AddSingleton<ChangeStamp>();
             services.AddSingleton<NotificationStore>();
             services.AddSingleton<LogStreamer>();
             services.AddSingleton<PythonCheck>();

@@ -93,7 +93,7 @@ public sealed class DashboardTests : DashboardFixture
     public async Task A_running_jobs_log_and_chart_update_live()
     {
         var job = SubmitPython("live", """
-            for i in range(400):
+            for i in range(100000):
                 print(f"line {i}", flush=True)
                 meeshkan.report_scalar("loss", 1.0 / (i + 1))
                 time.sleep(0.05)

@@ -9,55 +9,53 @@ namespace Meeshkan.Agent.Dashboard;
 /// It maps the agent's records to the dashboard's rows (never the environment), so a change in how the agent keeps
 /// jobs is a change here only.
 /// </summary>
-internal sealed class DashboardJobs(
-    JobStore jobs, NotificationStore notifications, ScalarStore scalars, ScalarBuckets buckets, ConditionStore conditions,
-    ChangeStamp stamp, JobLifecycle lifecycle)
+internal sealed class DashboardJobs(JobQueries queries, JobLifecycle lifecycle)
 {
     /// <summary>Outcome of a cancel: the job after it, or why it could not be canceled.</summary>
     public sealed record CancelOutcome(JobRow? Job, string? Refusal, bool NotFound = false);
 
     public IReadOnlyList<JobRow> List()
     {
-        var latest = notifications.LatestPerJob();
-        var progress = scalars.MostRecentPerJob();
-        return jobs.List().Select(j => Row(j, latest.GetValueOrDefault(j.Number), progress.GetValueOrDefault(j.Number))).ToList();
+        var latest = queries.LatestNotifications();
+        var progress = queries.MostRecentScalarPerJob();
+        return queries.List().Select(j => Row(j, latest.GetValueOrDefault(j.Number), progress.GetValueOrDefault(j.Number))).ToList();
     }
 
-    public JobRow? Get(long number) => jobs.GetByNumber(number) is { } job ? Row(job) : null;
+    public JobRow? Get(long number) => queries.ByNumber(number) is { } job ? Row(job) : null;
 
     public IReadOnlyList<JobRow> Since(long number) =>
-        jobs.List().Where(j => j.Number > number).Select(j => Row(j)).ToList();
+        queries.List().Where(j => j.Number > number).Select(Row).ToList();
 
     public JobDetail? Detail(long number)
     {
-        if (jobs.GetByNumber(number) is not { } job)
+        if (queries.ByNumber(number) is not { } job)
         {
             return null;
         }
-        var records = notifications.ForJob(number);
+        var records = queries.Notifications(number);
         var history = records.Select(ToRow).ToList();
         return new JobDetail(
-            Row(job, records.Count > 0 ? records[^1] : null, scalars.MostRecent(number)), job.WorkingDirectory, job.OutputDirectory, job.ReportIntervalSeconds,
-            CanCancel: !job.IsEnded && !job.External, CanRetry: false,
-            scalars.Latest(number).Select(s => new ScalarRow(s.Name, Finite(s.Value), s.Step, Millis(s.Time), s.Count)).ToList(),
-            conditions.ConditionEvents(number).Select(e => new ConditionRow(e.Description, Millis(e.Time), e.Values)).ToList(),
+            Row(job, records.Count > 0 ? records[^1] : null, queries.MostRecentScalar(number)), job.WorkingDirectory, job.OutputDirectory,
+            job.ReportIntervalSeconds, CanCancel: !job.IsEnded && !job.External, CanRetry: false,
+            queries.LatestScalars(number).Select(s => new ScalarRow(s.Name, Finite(s.Value), s.Step, Millis(s.Time), s.Count)).ToList(),
+            queries.ConditionEvents(number).Select(e => new ConditionRow(e.Description, Millis(e.Time), e.Values)).ToList(),
             history);
     }
 
     public ChartData? Chart(long number, string name, ScalarBuckets.Axis axis, double? from, double? to, int width)
     {
-        var result = buckets.Read(number, name, axis, from, to, width);
+        var result = queries.Chart(number, name, axis, from, to, width);
         return result is null ? null
             : new ChartData(name, axis == ScalarBuckets.Axis.Time ? "time" : "step", result.From, result.To, result.Points, result.Decoded, result.X, result.Y);
     }
 
     /// <summary>The job's stdout or stderr file, or null when there is no such job.</summary>
     public string? LogPath(long number, string stream) =>
-        jobs.GetByNumber(number) is { } job ? Path.Combine(job.OutputDirectory, stream == "stderr" ? "stderr" : "stdout") : null;
+        queries.ByNumber(number) is { } job ? (stream == "stderr" ? job.Folder.Stderr : job.Folder.Stdout) : null;
 
     public async Task<CancelOutcome> CancelAsync(long number)
     {
-        if (jobs.GetByNumber(number) is not { } job)
+        if (queries.ByNumber(number) is not { } job)
         {
             return new CancelOutcome(null, $"no job {number}", NotFound: true);
         }
@@ -73,17 +71,17 @@ internal sealed class DashboardJobs(
         return new CancelOutcome(Get(number), null);
     }
 
-    public ChangeStamp.Reading Stamp() => stamp.Read();
+    public ChangeStamp.Reading Stamp() => queries.Stamp();
 
-    public IReadOnlyList<long> TouchedSince(ChangeStamp.Reading since) => stamp.JobsTouchedSince(since);
+    public IReadOnlyList<long> TouchedSince(ChangeStamp.Reading since) => queries.JobsTouchedSince(since);
 
     private JobRow Row(JobRecord job) =>
-        Row(job, notifications.ForJob(job.Number) is { Count: > 0 } all ? all[^1] : null, scalars.MostRecent(job.Number));
+        Row(job, queries.Notifications(job.Number) is { Count: > 0 } all ? all[^1] : null, queries.MostRecentScalar(job.Number));
 
     private static JobRow Row(JobRecord job, NotificationRecord? last, ScalarSummary? progress) => new(
         job.Number, job.Id, job.Name, StateName(job.State), job.Command, job.CreatedAt.ToUnixTimeMilliseconds(),
         job.StartedAt?.ToUnixTimeMilliseconds(), job.FinishedAt?.ToUnixTimeMilliseconds(), job.ExitCode, job.FailureReason, job.External,
-        Gpus: null,
+        job.Gpus is { Count: > 0 } gpus ? gpus.Select(g => g.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList() : null,
         progress is null ? null : new Progress(progress.Name, Finite(progress.Value), progress.Step, Millis(progress.Time), progress.Count),
         last is null ? null : ToRow(last));
 

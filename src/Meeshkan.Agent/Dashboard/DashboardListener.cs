@@ -119,8 +119,6 @@ public sealed class DashboardListener
     {
         services.TryAddSingleton(_ => new AccessToken(home));
         services.TryAddSingleton<FailureThrottle>();
-        services.AddSingleton<ScalarBuckets>();
-        services.AddSingleton<ChangeStamp>();
         services.AddSingleton<DashboardJobs>();
         services.AddSingleton<DashboardAuth>();
         services.AddSingleton<DashboardEvents>();

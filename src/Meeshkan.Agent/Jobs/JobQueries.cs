@@ -7,7 +7,9 @@ namespace Meeshkan.Agent.Jobs;
 /// What the gRPC services, the Telegram commands (and the dashboard) read about jobs. Reads only: state changes are
 /// <see cref="JobLifecycle"/>'s.
 /// </summary>
-public sealed class JobQueries(JobStore jobs, JobResolver resolver, NotificationStore notifications, ScalarStore scalars, ConditionStore conditions)
+public sealed class JobQueries(
+    JobStore jobs, JobResolver resolver, NotificationStore notifications, ScalarStore scalars, ScalarBuckets buckets, ConditionStore conditions,
+    ChangeStamp stamp)
 {
     /// <summary>The job an identifier names (number, UUID or name), or a NotFound/InvalidRequest error.</summary>
     public JobRecord Resolve(string identifier) => resolver.Resolve(identifier);
@@ -47,6 +49,22 @@ public sealed class JobQueries(JobStore jobs, JobResolver resolver, Notification
 
     /// <summary>Each scalar's latest value.</summary>
     public IReadOnlyList<ScalarSummary> LatestScalars(long jobNumber) => scalars.Latest(jobNumber);
+
+    /// <summary>Each job's most recently reported scalar, by job number: its progress.</summary>
+    public IReadOnlyDictionary<long, ScalarSummary> MostRecentScalarPerJob() => scalars.MostRecentPerJob();
+
+    /// <summary>One job's most recently reported scalar, or null before its first.</summary>
+    public ScalarSummary? MostRecentScalar(long jobNumber) => scalars.MostRecent(jobNumber);
+
+    /// <summary>One scalar drawn at a chart's width (min and max per pixel column), or null when the job has no such scalar.</summary>
+    public ScalarBuckets.Result? Chart(long jobNumber, string name, ScalarBuckets.Axis axis, double? from, double? to, int width) =>
+        buckets.Read(jobNumber, name, axis, from, to, width);
+
+    /// <summary>A cheap reading of what was added (jobs, notifications, condition firings), to compare with a later one.</summary>
+    public ChangeStamp.Reading Stamp() => stamp.Read();
+
+    /// <summary>The jobs that got a notification or a condition firing after the given reading.</summary>
+    public IReadOnlyList<long> JobsTouchedSince(ChangeStamp.Reading since) => stamp.JobsTouchedSince(since);
 
     /// <summary>A scalar's values downsampled to about <paramref name="points"/> points.</summary>
     public IReadOnlyList<double> Trend(long jobNumber, string name, int points) =>

@@ -94,7 +94,15 @@ public sealed class Database
         }
     }
 
-    private void MigrateFile()
+    /// <summary>The schema version <see cref="Migrate"/> brings a file to.</summary>
+    internal static int LatestVersion => Migrations.Length;
+
+    private void MigrateFile() => MigrateFile(Migrations.Length);
+
+    /// <summary>Brings the file to schema <paramref name="target"/> only (tests write files of earlier versions with it).</summary>
+    internal void MigrateTo(int target) => MigrateFile(Math.Clamp(target, 1, Migrations.Length));
+
+    private void MigrateFile(int target)
     {
         var existed = File.Exists(Path);
         using var connection = Open();
@@ -109,7 +117,7 @@ public sealed class Database
             throw new InvalidDataException(
                 $"the database {Path} was written by a newer Meeshkan (schema {version}, this one knows {Migrations.Length}); it was left as it is: run that version");
         }
-        if (version == Migrations.Length)
+        if (version >= target)
         {
             return;
         }
@@ -118,7 +126,7 @@ public sealed class Database
         Execute(connection, "PRAGMA foreign_keys=OFF;");
         try
         {
-            for (var v = (int)version; v < Migrations.Length; v++)
+            for (var v = (int)version; v < target; v++)
             {
                 using var transaction = connection.BeginTransaction();
                 Execute(connection, Migrations[v], transaction);

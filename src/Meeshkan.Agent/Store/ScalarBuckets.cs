@@ -52,15 +52,28 @@ public sealed class ScalarBuckets(Database database)
         decode.CommandText = "SELECT steps, vals, wall_times, first_step FROM scalar_chunks WHERE rowid = $row";
         var row = decode.Parameters.Add(new SqliteParameter("$row", null));
 
-        // Legacy chunks have no extent: decode them once to learn it when no range was given.
-        var lo = from ?? chunks.Min(c => c.MinX ?? double.PositiveInfinity);
-        var hi = to ?? chunks.Max(c => c.MaxX ?? double.NegativeInfinity);
-        if (!double.IsFinite(lo) || !double.IsFinite(hi))
+        // The range, when not given, is every chunk's: from their extents, and chunks written before extents were kept
+        // (schema 5) are decoded to learn theirs.
+        var lo = from ?? double.PositiveInfinity;
+        var hi = to ?? double.NegativeInfinity;
+        if (from is null || to is null)
         {
-            (lo, hi) = (double.PositiveInfinity, double.NegativeInfinity);
+            void Widen(double x)
+            {
+                lo = from is null ? Math.Min(lo, x) : lo;
+                hi = to is null ? Math.Max(hi, x) : hi;
+            }
             foreach (var c in chunks)
             {
-                Decode(decode, row, c.RowId, axis, (x, _) => { lo = Math.Min(lo, x); hi = Math.Max(hi, x); });
+                if (c.MinX is { } minX && c.MaxX is { } maxX)
+                {
+                    Widen(minX);
+                    Widen(maxX);
+                }
+                else
+                {
+                    Decode(decode, row, c.RowId, axis, (x, _) => Widen(x));
+                }
             }
         }
         var grid = new Grid(lo, hi, buckets);

@@ -150,10 +150,10 @@ public sealed class MigrationTests
         var path = Path.Combine(_folder, "meeshkan.db");
         WritePreviousRelease(path);
         // The ended job gets scalars and a condition too.
-        new ScalarStore(new Database(path)).Append(1, ScalarBatches.Of("a1", ("acc", 0.9)), 1700000000150000);
         using (var connection = new SqliteConnection($"Data Source={path}"))
         {
             connection.Open();
+            WriteScalarsAsBefore(connection, 2, 1, "acc", [0.9], 1700000000150000);
             Execute(connection, """
                 INSERT INTO conditions VALUES ('c1', 1, 'acc > 0.8', '["acc"]', 'acc > 0.8', 0, 0, 60, NULL);
                 INSERT INTO condition_events VALUES (2, 'c1', 1, 1700000000000, '{"acc":0.9}');
@@ -178,6 +178,62 @@ public sealed class MigrationTests
         Assert.That(jobs.List().Select(j => j.Number), Is.EqualTo(new[] { 2L, 3L }));
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    [TestCase(4)]
+    public void A_database_of_every_earlier_schema_version_migrates_and_keeps_its_jobs_and_charts(int version)
+    {
+        var path = Path.Combine(_folder, "meeshkan.db");
+        WritePreviousRelease(path);
+        // The file as the release of that schema left it: the migrations up to it, then what that release wrote.
+        new Database(path).MigrateTo(version);
+        using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            connection.Open();
+            Assert.That(Database.Scalar<long>(connection, "PRAGMA user_version;"), Is.EqualTo(version));
+            if (version >= 4)
+            {
+                Execute(connection, "UPDATE jobs SET priority = 7, gpu_quarters = 8, gpus = '0,1', slot = 0 WHERE number = 2;");
+            }
+        }
+        SqliteConnection.ClearAllPools();
+
+        var database = new Database(path);
+        database.Migrate();
+
+        using (var connection = database.Open())
+        {
+            Assert.That(Database.Scalar<long>(connection, "PRAGMA user_version;"), Is.EqualTo(Database.LatestVersion));
+        }
+        var jobs = new JobStore(database, TimeProvider.System);
+        Assert.That(jobs.List().Select(j => (j.Number, j.Name, j.State)), Is.EqualTo(new[]
+        {
+            (1L, "done", JobState.Finished), (2L, "train", JobState.Running), (3L, "next", JobState.Queued),
+        }));
+        var running = jobs.GetByNumber(2)!;
+        Assert.That(running.ExecutorReference, Is.EqualTo("4242:987654"));
+        if (version >= 4)
+        {
+            Assert.That((running.Priority, running.GpuQuarters, running.Gpus, running.Slot), Is.EqualTo((7, 8, new[] { 0, 1 }, (int?)0)));
+        }
+
+        // A chart of the chunks written before extents were kept: decoded, every point there.
+        var buckets = new ScalarBuckets(database);
+        var before = buckets.Read(2, "loss", ScalarBuckets.Axis.Step, null, null, 100)!;
+        Assert.That((before.Points, before.Decoded), Is.EqualTo((2L, 2L)));
+        Assert.That(before.Y, Is.EqualTo(new[] { 0.5, 0.25 }));
+
+        // New points go on after the old ones, with their extents; both read together.
+        var scalars = new ScalarStore(database);
+        scalars.Append(2, ScalarBatches.Of("a2", ("loss", 0.125), ("loss", 2.0)), 1700000000500000);
+        Assert.That(scalars.History(2, "loss")!.Select(p => (p.Step, p.Value)), Is.EqualTo(new[] { (0L, 0.5), (1L, 0.25), (2L, 0.125), (3L, 2.0) }));
+        var after = buckets.Read(2, "loss", ScalarBuckets.Axis.Step, null, null, 100)!;
+        Assert.That(after.Points, Is.EqualTo(4));
+        Assert.That(after.Y.Max(), Is.EqualTo(2.0));
+        Assert.That(after.Y.Min(), Is.EqualTo(0.125));
+    }
+
     private static void WritePreviousRelease(string path)
     {
         using var connection = new SqliteConnection($"Data Source={path}");
@@ -199,8 +255,30 @@ public sealed class MigrationTests
               (2, 1700000000300, 'job_started', 'history', 1, NULL, 1, 'started'),
               (NULL, 1700000000300, 'agent', 'history', 1, NULL, 1, 'agent note');
             """);
-        // Scalars in the chunk format, written by the scalar store on the unmigrated file: that format did not change.
-        new ScalarStore(new Database(path)).Append(2, ScalarBatches.Of("a2", ("loss", 0.5), ("loss", 0.25)), 1700000000400000);
+        // Scalars in the chunk format of that release (its blobs are still read as they are; later releases add columns).
+        WriteScalarsAsBefore(connection, 1, 2, "loss", [0.5, 0.25], 1700000000400000);
+    }
+
+    /// <summary>One scalar of a job as releases before chunk extents (schema 5) stored it: a name row and one chunk of
+    /// consecutive steps from 0 (empty steps blob), values and wall times as little-endian arrays.</summary>
+    private static void WriteScalarsAsBefore(SqliteConnection connection, long nameId, long job, string name, double[] values, long wallTimeUs)
+    {
+        var times = Enumerable.Repeat(wallTimeUs, values.Length).ToArray();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO scalar_names (id, job_number, name, last_step, last_value, last_wall_time_us, count) VALUES ($id, $job, $name, $last, $value, $time, $count);
+            INSERT INTO scalar_chunks (name_id, first_step, count, steps, vals, wall_times) VALUES ($id, 0, $count, x'', $vals, $times);
+            """;
+        command.Parameters.AddWithValue("$id", nameId);
+        command.Parameters.AddWithValue("$job", job);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$last", values.Length - 1);
+        command.Parameters.AddWithValue("$value", values[^1]);
+        command.Parameters.AddWithValue("$time", wallTimeUs);
+        command.Parameters.AddWithValue("$count", values.Length);
+        command.Parameters.AddWithValue("$vals", System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+        command.Parameters.AddWithValue("$times", System.Runtime.InteropServices.MemoryMarshal.AsBytes(times.AsSpan()).ToArray());
+        command.ExecuteNonQuery();
     }
 
     private static void Execute(SqliteConnection connection, string sql)
