@@ -182,6 +182,33 @@ public sealed class DashboardTests : DashboardFixture
     }
 
     [Test, Order(8)]
+    public async Task Retry_queues_an_ended_job_again_and_opens_it()
+    {
+        var marker = Path.Combine(Sandbox.WorkDir, $"{Guid.NewGuid():N}.attempts");
+        var job = SubmitPython("to-retry", $"open('{marker}', 'a').write('x')\nsys.exit(3)");
+        Sandbox.WaitForEnd(job);
+        await OpenAsync($"#/job/{job}");
+        await Page.WaitForSelectorAsync("#job-state .state.FAILED");
+        await Page.ClickAsync("#retry");
+        await WaitForAsync(() => Task.FromResult(!Page.Url.EndsWith($"#/job/{job}", StringComparison.Ordinal)), "the page to open the new job");
+        var again = long.Parse(Page.Url[(Page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(again, Is.GreaterThan(job));
+        await Page.WaitForFunctionAsync("n => [...document.querySelectorAll('.head .muted span')].some(s => s.textContent === 'job ' + n)", again);
+        Assert.That(await Page.Locator("#job-title").TextContentAsync(), Is.EqualTo("to-retry"));
+        Assert.That(Sandbox.WaitForEnd(again).ExitCode, Is.EqualTo(3));
+        Assert.That(File.ReadAllText(marker), Is.EqualTo("xx"), "the same command ran again");
+        await Page.WaitForSelectorAsync("#job-state .state.FAILED", new() { Timeout = 20_000 });
+
+        // A running job has nothing to retry: no button.
+        var running = SubmitPython("not-yet", "time.sleep(120)");
+        Sandbox.WaitForState(running, TimeSpan.FromSeconds(20), "RUNNING");
+        await OpenAsync($"#/job/{running}");
+        await Page.WaitForSelectorAsync("#job-state .state.RUNNING");
+        Assert.That(await Page.Locator("#retry").IsHiddenAsync(), Is.True);
+        Sandbox.Ok("cancel", "-y", running.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Test, Order(9)]
     public async Task The_dashboard_is_served_over_the_TLS_listener_too()
     {
         var token = File.ReadAllText(Path.Combine(Sandbox.Home, "remote.token")).Trim();
@@ -197,7 +224,7 @@ public sealed class DashboardTests : DashboardFixture
         Assert.That(cookie.Secure, Is.True, "over TLS the cookie is Secure");
     }
 
-    [Test, Order(9)]
+    [Test, Order(10)]
     public async Task The_job_page_is_worth_a_screenshot()
     {
         var job = SubmitPython("resnet-cifar10", """

@@ -42,6 +42,7 @@ internal static class DashboardEndpoints
         app.MapGet("/api/jobs/{number:long}/chart", Api(ChartAsync));
         app.MapGet("/api/jobs/{number:long}/log", Api(LogAsync));
         app.MapPost("/api/jobs/{number:long}/cancel", Api(CancelAsync, changes: true));
+        app.MapPost("/api/jobs/{number:long}/retry", Api(RetryAsync, changes: true));
         app.MapGet("/api/events", Api(EventsAsync));
     }
 
@@ -214,9 +215,14 @@ internal static class DashboardEndpoints
         return new LogSlice(stream, from + head, from + tail, size, text);
     }
 
-    private static async Task CancelAsync(HttpContext context, string session)
+    private static async Task CancelAsync(HttpContext context, string session) =>
+        await OutcomeAsync(context, await Jobs(context).CancelAsync(Number(context)).ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>The new job, queued with the ended one's command, folder and environment.</summary>
+    private static Task RetryAsync(HttpContext context, string session) => OutcomeAsync(context, Jobs(context).Retry(Number(context)));
+
+    private static async Task OutcomeAsync(HttpContext context, DashboardJobs.Outcome outcome)
     {
-        var outcome = await Jobs(context).CancelAsync(Number(context)).ConfigureAwait(false);
         if (outcome.Refusal is { } refusal)
         {
             await ErrorAsync(context, outcome.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict, refusal).ConfigureAwait(false);

@@ -11,8 +11,8 @@ namespace Meeshkan.Agent.Dashboard;
 /// </summary>
 internal sealed class DashboardJobs(JobQueries queries, JobLifecycle lifecycle)
 {
-    /// <summary>Outcome of a cancel: the job after it, or why it could not be canceled.</summary>
-    public sealed record CancelOutcome(JobRow? Job, string? Refusal, bool NotFound = false);
+    /// <summary>Outcome of a cancel or retry: the job after it (for a retry, the new one), or why it could not be done.</summary>
+    public sealed record Outcome(JobRow? Job, string? Refusal, bool NotFound = false);
 
     public IReadOnlyList<JobRow> List()
     {
@@ -36,7 +36,7 @@ internal sealed class DashboardJobs(JobQueries queries, JobLifecycle lifecycle)
         var history = records.Select(ToRow).ToList();
         return new JobDetail(
             Row(job, records.Count > 0 ? records[^1] : null, queries.MostRecentScalar(number)), job.WorkingDirectory, job.OutputDirectory,
-            job.ReportIntervalSeconds, CanCancel: !job.IsEnded && !job.External, CanRetry: false,
+            job.ReportIntervalSeconds, CanCancel: !job.IsEnded && !job.External, CanRetry: job.IsEnded && !job.External,
             queries.LatestScalars(number).Select(s => new ScalarRow(s.Name, Finite(s.Value), s.Step, Millis(s.Time), s.Count)).ToList(),
             queries.ConditionEvents(number).Select(e => new ConditionRow(e.Description, Millis(e.Time), e.Values)).ToList(),
             history);
@@ -53,11 +53,11 @@ internal sealed class DashboardJobs(JobQueries queries, JobLifecycle lifecycle)
     public string? LogPath(long number, string stream) =>
         queries.ByNumber(number) is { } job ? (stream == "stderr" ? job.Folder.Stderr : job.Folder.Stdout) : null;
 
-    public async Task<CancelOutcome> CancelAsync(long number)
+    public async Task<Outcome> CancelAsync(long number)
     {
         if (queries.ByNumber(number) is not { } job)
         {
-            return new CancelOutcome(null, $"no job {number}", NotFound: true);
+            return new Outcome(null, $"no job {number}", NotFound: true);
         }
         try
         {
@@ -66,9 +66,26 @@ internal sealed class DashboardJobs(JobQueries queries, JobLifecycle lifecycle)
         }
         catch (NotAllowedException e)
         {
-            return new CancelOutcome(Row(job), e.Message);
+            return new Outcome(Row(job), e.Message);
         }
-        return new CancelOutcome(Get(number), null);
+        return new Outcome(Get(number), null);
+    }
+
+    public Outcome Retry(long number)
+    {
+        if (queries.ByNumber(number) is not { } job)
+        {
+            return new Outcome(null, $"no job {number}", NotFound: true);
+        }
+        try
+        {
+            // The application layer decides (ended, external) and queues the new job.
+            return new Outcome(Row(lifecycle.Retry(job)), null);
+        }
+        catch (JobException e) when (e is NotAllowedException or NotFoundException)
+        {
+            return new Outcome(Row(job), e.Message, NotFound: e is NotFoundException);
+        }
     }
 
     public ChangeStamp.Reading Stamp() => queries.Stamp();

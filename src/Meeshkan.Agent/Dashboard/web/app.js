@@ -204,6 +204,10 @@
       cancel.disabled = true;
       try { update(await post(`/api/jobs/${number}/cancel`)); } catch (e) { errorLine.textContent = e.message; cancel.disabled = false; }
     } });
+    const retry = el("button", { type: "button", id: "retry", text: "Retry", title: "Queue this job again: same command, folder and environment", onclick: async () => {
+      retry.disabled = true;
+      try { const again = await post(`/api/jobs/${number}/retry`); location.hash = `#/job/${again.number}`; } catch (e) { errorLine.textContent = e.message; retry.disabled = false; }
+    } });
     const errorLine = el("div", { class: "error", id: "job-error" });
     const facts = el("dl", { class: "facts", id: "facts" });
     const chartGrid = el("div", { class: "charts", id: "charts" });
@@ -225,7 +229,7 @@
 
     app.replaceChildren(
       el("div", { class: "head" }, el("div", {}, title, el("div", { class: "muted" }, badge, " ", el("span", { text: `job ${number}` }))),
-        el("div", { class: "actions" }, cancel)),
+        el("div", { class: "actions" }, retry, cancel)),
       errorLine,
       el("div", { class: "card" }, facts),
       el("h2", { text: "Charts" }), toolbar, chartGrid, noCharts,
@@ -249,6 +253,8 @@
       badge.replaceChildren(stateBadge(job.state));
       cancel.hidden = !(job.state === "QUEUED" || job.state === "RUNNING") || job.external;
       cancel.disabled = false;
+      retry.hidden = !["FINISHED", "FAILED", "CANCELED"].includes(job.state) || job.external;
+      retry.disabled = false;
       factsOf(detail);
     }
 
