@@ -95,13 +95,21 @@ internal sealed class AgentCommands
     public Task<int> Stop([Option("cancel-jobs", Description = "Cancel running jobs before stopping")] bool cancelJobs = false) =>
         AgentConnection.RunAsync(async connection =>
         {
-            if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is not { } status)
+            var status = await connection.TryStatusAsync(TimeSpan.FromSeconds(2));
+            if (status is null && File.Exists(connection.Home.SocketPath) && SingleInstance.LockHolder(connection.Home) is not null)
+            {
+                // Its socket is there: a busy agent (a loaded machine) answers late. Ask again, longer, before signalling it.
+                status = await connection.TryStatusAsync(TimeSpan.FromSeconds(15));
+            }
+            if (status is null)
             {
                 if (SingleInstance.LockHolder(connection.Home) is { } pid)
                 {
-                    // Its socket is gone (deleted): the lock and the pid file still name it; SIGTERM stops it as `stop` does.
+                    // Its socket is gone (deleted) or it does not answer: the lock and the pid file still name it; SIGTERM
+                    // stops it as `stop` does.
+                    var why = File.Exists(connection.Home.SocketPath) ? "it did not answer on its socket" : $"its socket {connection.Home.SocketPath} was gone";
                     Meeshkan.Agent.Internal.Native.Signal(pid, Meeshkan.Agent.Internal.Native.SIGTERM);
-                    return await WaitForExitAsync(pid, $"Meeshkan agent stopped (pid {pid}; its socket {connection.Home.SocketPath} was gone).");
+                    return await WaitForExitAsync(pid, $"Meeshkan agent stopped (pid {pid}; {why}).");
                 }
                 Console.WriteLine("The agent is not running.");
                 return 0;
