@@ -35,4 +35,7 @@ internal static class LogEvents
 
     /// <summary>OutputScalars/ (scalars read from a job's output): 900-999.</summary>
     public const int OutputScalars = 900;
+
+    /// <summary>Dashboard/ (the browser dashboard): 1000-1099.</summary>
+    public const int Dashboard = 1000;
 }
