@@ -53,7 +53,7 @@ public sealed class ScalarBuckets(Database database)
         var row = decode.Parameters.Add(new SqliteParameter("$row", null));
 
         // The range, when not given, is every chunk's: from their extents, and chunks written before extents were kept
-        // (schema 6) are decoded to learn theirs.
+        // (schema 7) are decoded to learn theirs.
         var lo = from ?? double.PositiveInfinity;
         var hi = to ?? double.NegativeInfinity;
         if (from is null || to is null)

@@ -183,6 +183,7 @@ public sealed class MigrationTests
     [TestCase(3)]
     [TestCase(4)]
     [TestCase(5)]
+    [TestCase(6)]
     public void A_database_of_every_earlier_schema_version_migrates_and_keeps_its_jobs_and_charts(int version)
     {
         var path = Path.Combine(_folder, "meeshkan.db");
@@ -260,7 +261,7 @@ public sealed class MigrationTests
         WriteScalarsAsBefore(connection, 1, 2, "loss", [0.5, 0.25], 1700000000400000);
     }
 
-    /// <summary>One scalar of a job as releases before chunk extents (schema 6) stored it: a name row and one chunk of
+    /// <summary>One scalar of a job as releases before chunk extents (schema 7) stored it: a name row and one chunk of
     /// consecutive steps from 0 (empty steps blob), values and wall times as little-endian arrays.</summary>
     private static void WriteScalarsAsBefore(SqliteConnection connection, long nameId, long job, string name, double[] values, long wallTimeUs)
     {
