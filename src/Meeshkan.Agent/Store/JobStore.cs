@@ -238,7 +238,16 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     /// <summary>QUEUED → RUNNING with the executor's reference: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
     public JobRecord? MarkRunning(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
-        DateTimeOffset? startedAt = null)
+        DateTimeOffset? startedAt = null) =>
+        StartAttempt($"state IN ({Codes(JobTransitions.From(JobState.Running))})", nextAttempt: false,
+            number, executor, reference, pid, gpus, slot, startedAt);
+
+    /// <summary>
+    /// One attempt of a job started: RUNNING with its executor's reference, the attempt counted and the last attempt's end
+    /// cleared; one event. <paramref name="from"/> says which jobs may start it.
+    /// </summary>
+    private JobRecord? StartAttempt(string from, bool nextAttempt, long number, string executor, string reference, int? pid,
+        IReadOnlyList<int>? gpus, int? slot, DateTimeOffset? startedAt)
     {
         var now = startedAt ?? time.GetUtcNow();
         using var connection = database.Open();
@@ -248,7 +257,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         command.CommandText =
             $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot, " +
             "attempt = attempt + 1, retry_at = NULL, finished_at = NULL, exit_code = NULL, failure_reason = NULL " +
-            $"WHERE number = $number AND state IN ({Codes(JobTransitions.From(JobState.Running))}) RETURNING {ColumnsWithoutEnvironment}";
+            $"WHERE number = $number AND {from} RETURNING {ColumnsWithoutEnvironment}";
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
         command.Parameters.AddWithValue("$executor", executor);
@@ -261,7 +270,8 @@ public sealed class JobStore(Database database, TimeProvider time)
             return null;
         }
         using var evt = EventCommand(connection, transaction);
-        AddEvent(evt, number, now, JobState.Running, pid is { } shown ? $"pid {shown}" : $"{executor} {reference}");
+        var where = pid is { } shown ? $"pid {shown}" : $"{executor} {reference}";
+        AddEvent(evt, number, now, JobState.Running, nextAttempt ? $"attempt {job.Attempt}: {where}" : where);
         transaction.Commit();
         return job;
     }
@@ -350,33 +360,9 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     /// <summary>The next attempt of a job between attempts started: the job as it now is, or null when it no longer waits to retry.</summary>
     public JobRecord? MarkNextAttempt(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
-        DateTimeOffset? startedAt = null)
-    {
-        var now = startedAt ?? time.GetUtcNow();
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
-            "UPDATE jobs SET started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot, " +
-            "attempt = attempt + 1, retry_at = NULL, finished_at = NULL, exit_code = NULL, failure_reason = NULL " +
-            $"WHERE number = $number AND state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL RETURNING {ColumnsWithoutEnvironment}";
-        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
-        command.Parameters.AddWithValue("$executor", executor);
-        command.Parameters.AddWithValue("$ref", reference);
-        command.Parameters.AddWithValue("$gpus", (object?)Ints(gpus) ?? DBNull.Value);
-        command.Parameters.AddWithValue("$slot", slot is { } s ? s : DBNull.Value);
-        command.Parameters.AddWithValue("$number", number);
-        if (Read(command) is not [var job])
-        {
-            return null;
-        }
-        using var evt = EventCommand(connection, transaction);
-        AddEvent(evt, number, now, JobState.Running, $"attempt {job.Attempt}: " + (pid is { } shown ? $"pid {shown}" : $"{executor} {reference}"));
-        transaction.Commit();
-        return job;
-    }
+        DateTimeOffset? startedAt = null) =>
+        StartAttempt($"state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL", nextAttempt: true,
+            number, executor, reference, pid, gpus, slot, startedAt);
 
     /// <summary>Every attempt of a job that has ended, oldest first.</summary>
     public IReadOnlyList<(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, int? ExitCode, string? Reason)> Attempts(long number)
