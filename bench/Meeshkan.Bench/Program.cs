@@ -1,5 +1,6 @@
 // Meeshkan against task-spooler: dispatch, queue latency, CLI start-up, agent footprint (issue 6).
 // Usage: Meeshkan.Bench --meeshkan PATH --hello PATH --work DIR --out docs/benchmarks.md [--quick]
+//        [--baseline EARLIER_MEESHKAN [--baseline-name TEXT]]: only this build next to an earlier one (BaselineBench).
 // Every comparison runs both systems in this one process, interleaved, so that the machine's load hits both.
 using Meeshkan.Bench;
 using static Meeshkan.Bench.Programs;
@@ -20,6 +21,12 @@ if (args.Contains("--pipeline"))
         Path.GetFullPath(args[Array.IndexOf(args, "--out") + 1]), quick ? 200 : 1000, quick ? 10 : 50);
 }
 var options = Options.Parse(args);
+if (Array.IndexOf(args, "--baseline") is var b and >= 0)
+{
+    // This build next to an earlier commit's, in one run (issue 13): a section of --out.
+    var named = Array.IndexOf(args, "--baseline-name");
+    return BaselineBench.Run(args, options, args[b + 1], named >= 0 ? args[named + 1] : "earlier build");
+}
 var report = new Report(options);
 var tsp = new TaskSpooler(Path.Combine(options.Work, "tsp"));
 var hello = options.Hello;

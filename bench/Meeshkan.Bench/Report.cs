@@ -72,6 +72,13 @@ internal sealed class Report(Options options)
             text.AppendLine();
             text.Append(File.ReadAllText(notes));
         }
+        // The last `--baseline` run's section (BaselineBench) stays: it is written by another run.
+        if (File.Exists(options.Out) && File.ReadAllText(options.Out) is var old
+            && old.IndexOf(BaselineBench.Heading, StringComparison.Ordinal) is var at and >= 0)
+        {
+            text.AppendLine();
+            text.Append(old[at..]);
+        }
         File.WriteAllText(options.Out, text.ToString());
         Console.Error.WriteLine($"bench: wrote {options.Out}");
         Console.WriteLine(text);

@@ -33,6 +33,9 @@ internal static class LogEvents
     /// <summary>Executors/ (Local/: 800-849; a further executor takes the next fifty).</summary>
     public const int Executors = 800;
 
+    /// <summary>Executors/Slurm/: 850-899.</summary>
+    public const int Slurm = Executors + 50;
+
     /// <summary>OutputScalars/ (scalars read from a job's output): 900-999.</summary>
     public const int OutputScalars = 900;
 

@@ -14,7 +14,7 @@ internal static class CommandLine
 
     // submit's own options that take a value.
     private static readonly string[] SubmitValueOptions = ["-n", "--name", "-r", "--report-interval", "--python", "--cwd", "--gpus", "--gpu-ids", "--priority", "--scalar-pattern",
-        "--after", "--after-any", "--timeout", "--retries", "--retry-delay", "--stop-if"];
+        "--after", "--after-any", "--timeout", "--retries", "--retry-delay", "--stop-if", "--on", "--cpus", "--mem", "--partition"];
 
     public static string[] Normalize(string[] args)
     {

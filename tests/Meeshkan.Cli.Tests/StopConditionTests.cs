@@ -58,6 +58,37 @@ public sealed class StopConditionTests
     }
 
     [Test]
+    public void A_stopped_jobs_record_carries_the_condition_that_stopped_it_with_its_values()
+    {
+        _sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, ""));
+        var number = _sandbox.Submit("--stop-if", "isnan([train loss])", "train.py");
+        var ended = _sandbox.WaitForEnd(number);
+        Assert.That(ended.State, Is.EqualTo("FAILED"));
+
+        static void AssertStoppedBy(JsonElement job)
+        {
+            var stoppedBy = job.GetProperty("stoppedBy");
+            Assert.That(stoppedBy.GetProperty("description").GetString(), Is.EqualTo("isnan([train loss])"));
+            Assert.That(stoppedBy.GetProperty("action").GetString(), Is.EqualTo("CONDITION_ACTION_STOP"));
+            Assert.That(stoppedBy.GetProperty("values").GetProperty("train loss").GetString(), Is.EqualTo("NaN"));
+        }
+        using (var report = JsonDocument.Parse(_sandbox.Ok("report", number.ToString(CultureInfo.InvariantCulture), "--json")))
+        {
+            AssertStoppedBy(report.RootElement.GetProperty("job"));
+        }
+        using (var listed = JsonDocument.Parse(_sandbox.Ok("list", "--json")))
+        {
+            AssertStoppedBy(listed.RootElement.GetProperty("jobs")[0]);
+        }
+
+        // A job that ended otherwise has none.
+        var other = _sandbox.Submit("false");
+        _sandbox.WaitForEnd(other);
+        using var plain = JsonDocument.Parse(_sandbox.Ok("report", other.ToString(CultureInfo.InvariantCulture), "--json"));
+        Assert.That(!plain.RootElement.GetProperty("job").TryGetProperty("stoppedBy", out var none) || none.ValueKind == JsonValueKind.Null, Is.True);
+    }
+
+    [Test]
     public void Add_condition_with_the_stop_action_stops_a_python_job()
     {
         _sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, "meeshkan.add_condition(\"isnan([train loss])\", action=\"stop\")"));

@@ -97,6 +97,56 @@ public sealed class TimeoutRetryTests
     }
 
     [Test]
+    public void Each_attempt_has_its_own_scalars_and_report_shows_the_last_unless_asked_for_another()
+    {
+        // Attempt 1 reports three losses (Python) and prints three accuracies (read from its output), then fails;
+        // attempt 2 one of each, and finishes.
+        _sandbox.WriteFile("flaky.py", """
+            import os, sys
+            import meeshkan
+            n = int(open("count").read()) + 1 if os.path.exists("count") else 1
+            open("count", "w").write(str(n))
+            for i in range(3 if n == 1 else 1):
+                meeshkan.report_scalar("loss", 10.0 * n + i)
+                print(f"acc: {n}.{i}", flush=True)
+            sys.exit(1 if n == 1 else 0)
+            """);
+        var number = _sandbox.Submit("--retries", "1", "--scalars-from-output", "flaky.py");
+        var ended = _sandbox.WaitForEnd(number);
+        Assert.That(ended.State, Is.EqualTo("FINISHED"), _sandbox.Run("logs", N(number)).ToString());
+
+        static Dictionary<string, (double Value, long Count)> Scalars(JsonDocument report) =>
+            report.RootElement.GetProperty("scalars").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!,
+                s => (s.GetProperty("value").GetDouble(), long.Parse(s.GetProperty("count").ToString(), CultureInfo.InvariantCulture)));
+
+        using (var last = JsonDocument.Parse(_sandbox.Ok("report", N(number), "--json")))
+        {
+            Assert.That(last.RootElement.GetProperty("attempt").GetInt32(), Is.EqualTo(2));
+            Assert.That(Scalars(last), Is.EquivalentTo(new Dictionary<string, (double, long)> { ["loss"] = (20.0, 1), ["acc"] = (2.0, 1) }),
+                "the last attempt's scalars only");
+        }
+        using (var first = JsonDocument.Parse(_sandbox.Ok("report", N(number), "--attempt", "1", "--json")))
+        {
+            Assert.That(first.RootElement.GetProperty("attempt").GetInt32(), Is.EqualTo(1));
+            Assert.That(Scalars(first), Is.EquivalentTo(new Dictionary<string, (double, long)> { ["loss"] = (12.0, 3), ["acc"] = (1.2, 3) }));
+        }
+        var history = _sandbox.Ok("report", N(number), "--history", "loss");
+        Assert.That(history, Does.Contain("20"));
+        Assert.That(history, Does.Not.Contain("11"), "attempt 1's points are not mixed in");
+        Assert.That(_sandbox.Ok("report", N(number)), Does.Contain("attempt 2/2"));
+        var chart = Path.Combine(_sandbox.WorkDir, "first.png");
+        _sandbox.Ok("report", N(number), "--attempt", "1", "--plot", chart);
+        Assert.That(new FileInfo(chart).Length, Is.Positive);
+
+        var beyond = _sandbox.Run("report", N(number), "--attempt", "3");
+        Assert.That(beyond.ExitCode, Is.Not.Zero, beyond.ToString());
+        Assert.That(beyond.Stderr, Does.Contain("has attempts 1 to 2, not 3"));
+        var bad = _sandbox.Run("report", N(number), "--attempt", "0");
+        Assert.That(bad.ExitCode, Is.EqualTo(2), bad.ToString());
+        Assert.That(bad.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), bad.ToString());
+    }
+
+    [Test]
     public void A_job_that_keeps_failing_ends_failed_after_its_last_attempt_and_a_dependant_waits_for_it()
     {
         _sandbox.WriteFile("broken.sh", "echo try >> tries; exit 2\n");

@@ -235,9 +235,9 @@ public sealed class MeeshkanSandbox : IDisposable
     }
 }
 
-/// <summary>A job as `meeshkan list --json` shows it.</summary>
+/// <summary>A job as `meeshkan list --json` shows it (<see cref="ExecutorState"/>: Slurm's word, "Slurm 12 RUNNING on node7").</summary>
 public sealed record ListedJob(long Number, string Id, string Name, string State, string OutputDirectory, int? ExitCode, string FailureReason, int Pid,
-    DateTime? StartedAt, DateTime? FinishedAt)
+    DateTime? StartedAt, DateTime? FinishedAt, string ExecutorState = "")
 {
     public static ListedJob From(System.Text.Json.JsonElement e) => new(
         long.Parse(e.GetProperty("number").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
@@ -249,5 +249,6 @@ public sealed record ListedJob(long Number, string Id, string Name, string State
         e.GetProperty("failureReason").GetString()!,
         e.GetProperty("pid").GetInt32(),
         e.TryGetProperty("startedAt", out var started) ? started.GetDateTime() : null,
-        e.TryGetProperty("finishedAt", out var finished) ? finished.GetDateTime() : null);
+        e.TryGetProperty("finishedAt", out var finished) ? finished.GetDateTime() : null,
+        e.TryGetProperty("executorState", out var executorState) ? executorState.GetString()! : "");
 }

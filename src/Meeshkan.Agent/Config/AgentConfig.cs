@@ -43,6 +43,12 @@ public sealed class AgentConfig
     /// </summary>
     public string? Listen { get; set; }
 
+    /// <summary>The Slurm executor's settings (<c>meeshkan setup --slurm</c>); null: not set up.</summary>
+    public SlurmSettings? Slurm { get; set; }
+
+    /// <summary>Where jobs run unless <c>submit --on</c> says otherwise: "local" (default) or "slurm".</summary>
+    public string? Executor { get; set; }
+
     /// <summary>
     /// <c>ADDRESS:PORT</c> of the dashboard (plain HTTP; default 127.0.0.1:7601), or <c>off</c>: <c>meeshkan setup
     /// --dashboard</c> / <c>--no-dashboard</c>. Applies at the agent's next start.

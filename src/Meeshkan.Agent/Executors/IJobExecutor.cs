@@ -21,7 +21,26 @@ public interface IJobExecutor
     /// <summary>The name recorded with each job it runs ("local").</summary>
     string Name { get; }
 
-    /// <summary>Starts the job; the job's folder exists. Throws <see cref="ExecutorStartException"/> when it cannot.</summary>
+    /// <summary>
+    /// Whether a job it runs takes one of this machine's slots. False for executors that hand jobs to a scheduler of
+    /// their own (Slurm): the run loop starts their queued jobs at once, however many run.
+    /// </summary>
+    bool TakesSlot => true;
+
+    /// <summary>
+    /// Whether it ends a job at its time limit itself (submit --timeout; Slurm: sbatch --time, the job ends TIMEOUT).
+    /// False: the run loop stops an attempt that runs too long.
+    /// </summary>
+    bool KeepsTimeLimit => false;
+
+    /// <summary>Whether it can start jobs now (false: <see cref="StartAsync"/> would throw <see cref="ExecutorUnavailableException"/>).</summary>
+    bool Available => true;
+
+    /// <summary>
+    /// Starts the job; the job's folder exists. Throws <see cref="ExecutorStartException"/> when it cannot (the job
+    /// fails), <see cref="ExecutorUnavailableException"/> when it cannot now (the job stays queued; the executor
+    /// calls <see cref="IExecutorEvents"/>' owner again through the inbox once it can).
+    /// </summary>
     ValueTask<ExecutorStart> StartAsync(JobRecord job, CancellationToken cancel);
 
     /// <summary>Watches a job an earlier agent started (its <see cref="JobRecord.ExecutorReference"/>) until it ends.</summary>
@@ -40,6 +59,9 @@ public sealed record ExecutorStart(string Reference, int? Pid = null, DateTimeOf
 
 /// <summary>The job could not be started; the message says why (it becomes the job's failure reason).</summary>
 public sealed class ExecutorStartException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The executor cannot start jobs right now (Slurm's controller does not answer); the job stays queued.</summary>
+public sealed class ExecutorUnavailableException(string message) : Exception(message);
 
 /// <summary>How a job ended: its exit code (128 + n for signal n) or null when unknown, when, and why if not plain.</summary>
 public sealed record JobExit(long Number, int? ExitCode, DateTimeOffset EndedAt, string? Reason = null);

@@ -19,7 +19,11 @@ public sealed partial class JobLifecycle(
     /// <summary>Queues jobs, in order, with their stop conditions (submit --stop-if), and wakes the run loop.</summary>
     public IReadOnlyList<JobRecord> Submit(IReadOnlyList<JobStore.NewJob> jobs)
     {
-        var records = store.Insert(jobs, options.Home.JobFolder);
+        // Slurm jobs' folders go where the compute nodes see them (setup --slurm-folder), by default the data folder.
+        var folders = jobs.Count > 0 && jobs[0].Executor == Executors.Slurm.SlurmExecutor.ExecutorName && config.Slurm?.Folder is { Length: > 0 } shared
+            ? (Func<long, string>)(n => Path.Combine(shared, "jobs", n.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            : options.Home.JobFolder;
+        var records = store.Insert(jobs, folders);
         foreach (var job in records.Where(j => j.StopIf is { Length: > 0 }))
         {
             conditions.Add(job, new V1.AddConditionRequest { Expression = job.StopIf, Action = V1.ConditionAction.Stop });
@@ -126,6 +130,9 @@ public sealed partial class JobLifecycle(
     /// <summary>A queued job with its environment, to start it; null when it left the queue.</summary>
     public JobRecord? QueuedJob(long number) => store.QueuedWithEnvironment(number);
 
+    /// <summary>The jobs of an executor that takes no slot (Slurm) waiting to start (queued, or between attempts), oldest first.</summary>
+    public IReadOnlyList<JobRecord> QueuedOn(string executor) => store.QueuedOn(executor);
+
     /// <summary>Jobs an earlier agent started whose attempt has not ended (those between attempts are queued again).</summary>
     public IReadOnlyList<JobRecord> JobsToReattach() => store.List([JobState.Running]).Where(j => !j.External && !j.BetweenAttempts).ToList();
 
@@ -150,6 +157,11 @@ public sealed partial class JobLifecycle(
             return null;
         }
         Log.Started(logger, job.Number, executor, start.Reference);
+        if (job.BetweenAttempts)
+        {
+            // The conditions' latest values were the last attempt's: this one has its own scalars.
+            conditions.Forget(job.Number);
+        }
         output.Start(started);
         observers.JobStarted(started);
         return started;

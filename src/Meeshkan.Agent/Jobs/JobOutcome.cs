@@ -18,7 +18,7 @@ public static class JobOutcome
     {
         AttemptEnd.Canceled => (JobState.Canceled, CanceledReason),
         AttemptEnd.TimedOut => (JobState.Failed, Attempts.TimedOut(timeout ?? TimeSpan.Zero)),
-        AttemptEnd.Stopped => (JobState.Failed, stopReason ?? "stopped by a condition"),
+        AttemptEnd.Stopped => (JobState.Failed, stopReason ?? StoppedByACondition),
         _ => Of(exit, canceled: false),
     };
 
@@ -28,7 +28,13 @@ public static class JobOutcome
     /// </summary>
     public static bool IsPipelineReason(string? reason) => reason is not null
         && (reason.StartsWith("dependency ", StringComparison.Ordinal) || reason.StartsWith("timed out after ", StringComparison.Ordinal)
-            || reason.StartsWith("stopped by condition ", StringComparison.Ordinal));
+            || IsStopReason(reason));
+
+    /// <summary>A condition with the stop action stopped it (submit --stop-if, add_condition(..., action="stop")).</summary>
+    public static bool IsStopReason(string? reason) => reason is not null
+        && (reason.StartsWith("stopped by condition ", StringComparison.Ordinal) || reason == StoppedByACondition);
+
+    private const string StoppedByACondition = "stopped by a condition";
 
     /// <summary>"exit status 3", or the signal for 128 + n as a shell reports it.</summary>
     public static string ExitReason(int code) => code > 128 && code < 160

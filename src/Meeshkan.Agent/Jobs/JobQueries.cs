@@ -47,8 +47,28 @@ public sealed class JobQueries(
         scalars.LatestOf(listed.Where(j => j.State == JobState.Running).Select(j => j.Number).ToList(),
             [OutputScalars.OutputParser.ProgressName, OutputScalars.OutputParser.EtaName]);
 
-    /// <summary>Each scalar's latest value.</summary>
-    public IReadOnlyList<ScalarSummary> LatestScalars(long jobNumber) => scalars.Latest(jobNumber);
+    /// <summary>Each scalar's latest value, in one attempt (0: the latest).</summary>
+    public IReadOnlyList<ScalarSummary> LatestScalars(long jobNumber, int attempt = 0) => scalars.Latest(jobNumber, attempt);
+
+    /// <summary>
+    /// The attempt whose scalars are asked for (submit --retries: each attempt has its own): <paramref name="requested"/>,
+    /// 1-based, or the latest (running or last run) for 0; a NotFound error for one the job has not had.
+    /// </summary>
+    public static int ScalarAttempt(JobRecord job, int requested)
+    {
+        var last = Math.Max(1, job.Attempt);
+        if (requested == 0)
+        {
+            return last;
+        }
+        if (requested < 1 || requested > last)
+        {
+            throw new NotFoundException(job.Attempt == 0 && job.State == JobState.Queued
+                ? $"job {job.Number} has not started yet: it has no attempt {requested}"
+                : last == 1 ? $"job {job.Number} has one attempt (1), not {requested}" : $"job {job.Number} has attempts 1 to {last}, not {requested}");
+        }
+        return requested;
+    }
 
     /// <summary>Each job's most recently reported scalar, by job number: its progress.</summary>
     public IReadOnlyDictionary<long, ScalarSummary> MostRecentScalarPerJob() => scalars.MostRecentPerJob();
@@ -67,13 +87,20 @@ public sealed class JobQueries(
     public IReadOnlyList<long> JobsTouchedSince(ChangeStamp.Reading since) => stamp.JobsTouchedSince(since);
 
     /// <summary>A scalar's values downsampled to about <paramref name="points"/> points.</summary>
-    public IReadOnlyList<double> Trend(long jobNumber, string name, int points) =>
-        scalars.Overview(jobNumber, name, points) is { } overview ? Charts.Downsampler.Lttb(overview.Steps, overview.Values, points).Y : [];
+    public IReadOnlyList<double> Trend(long jobNumber, string name, int points, int attempt = 0) =>
+        scalars.Overview(jobNumber, name, points, attempt) is { } overview ? Charts.Downsampler.Lttb(overview.Steps, overview.Values, points).Y : [];
 
     /// <summary>Every point of one scalar, or a NotFound error naming the way to list them.</summary>
-    public IReadOnlyList<ScalarPoint> History(JobRecord job, string name) =>
-        scalars.History(job.Number, name) ?? throw new NotFoundException(
-            $"job {job.Number} has no scalar named '{JobResolver.Printable(name)}'; `meeshkan report {job.Number}` lists its scalars");
+    public IReadOnlyList<ScalarPoint> History(JobRecord job, string name, int attempt = 0) =>
+        scalars.History(job.Number, name, attempt) ?? throw new NotFoundException(
+            $"job {job.Number} has no scalar named '{JobResolver.Printable(name)}'" + (job.Attempt > 1 ? $" in attempt {ScalarAttempt(job, attempt)}" : "") +
+            $"; `meeshkan report {job.Number}` lists its scalars");
 
     public IReadOnlyList<ConditionEvent> ConditionEvents(long jobNumber) => conditions.ConditionEvents(jobNumber);
+
+    /// <summary>The condition met that stopped a job (its last stop-action firing), with the values that met it; null for any other job.</summary>
+    public ConditionEvent? StoppedBy(JobRecord job) =>
+        job.State == JobState.Failed && JobOutcome.IsStopReason(job.FailureReason)
+            ? conditions.ConditionEvents(job.Number).LastOrDefault(e => e.Action == ConditionAction.Stop)
+            : null;
 }

@@ -39,7 +39,7 @@ public sealed class JobReports(JobResolver resolver, ScalarStore scalars, Condit
         IReadOnlyList<ScalarStore.Series>? stored;
         try
         {
-            stored = scalars.Append(job.Number, batch, time.GetUtcNow().ToUnixTimeMilliseconds() * 1000);
+            stored = scalars.Append(job.Number, job.ReportingAttempt, batch, time.GetUtcNow().ToUnixTimeMilliseconds() * 1000);
         }
         catch (ScalarStore.TooManyNamesException e)
         {

@@ -29,7 +29,13 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<QueueControl>();
         services.AddSingleton<Gpus.GpuWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Gpus.GpuWatcher>());
-        services.AddSingleton<IJobExecutor, LocalExecutor>();
+        services.AddSingleton<LocalExecutor>();
+        services.AddSingleton<IJobExecutor>(sp => sp.GetRequiredService<LocalExecutor>());
+        services.AddSingleton(sp => new Executors.Slurm.SlurmExecutor(sp.GetRequiredService<AgentOptions>(), sp.GetRequiredService<Config.AgentConfig>(),
+            sp.GetRequiredService<LocalExecutor>(), sp.GetRequiredService<RunLoopInbox>(),
+            sp.GetRequiredService<ILogger<Executors.Slurm.SlurmExecutor>>(), sp.GetService<Remote.JobToken>()));
+        services.AddSingleton<IJobExecutor>(sp => sp.GetRequiredService<Executors.Slurm.SlurmExecutor>());
+        services.AddHostedService(sp => sp.GetRequiredService<Executors.Slurm.SlurmExecutor>());
         services.AddSingleton<JobScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
         return services;

@@ -42,7 +42,7 @@ public sealed class NotificationComposer(ScalarStore scalars, ScalarChartRendere
             {
                 var values = met.Values.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
                 condition = new ConditionInfo(met.ConditionId, met.Description, values, request.OnlyReported);
-                var latest = scalars.Latest(job.Number);
+                var latest = scalars.Latest(job.Number, job.Attempt);
                 if (request.OnlyReported)
                 {
                     latest = latest.Where(s => values.ContainsKey(s.Name)).ToList();
@@ -57,7 +57,8 @@ public sealed class NotificationComposer(ScalarStore scalars, ScalarChartRendere
             }
             case NotificationEvent.JobFinished or NotificationEvent.JobFailed or NotificationEvent.JobCanceled:
             {
-                lines = scalars.Latest(job.Number).Select(s => new ScalarLine(s.Name, s.Value, s.Step, null)).ToList();
+                // The attempt that ended (submit --retries): each has its own scalars.
+                lines = scalars.Latest(job.Number, job.Attempt).Select(s => new ScalarLine(s.Name, s.Value, s.Step, null)).ToList();
                 chartNames = lines.Count > 0 ? [] : null;
                 if (request.Event == NotificationEvent.JobFailed)
                 {
@@ -72,7 +73,8 @@ public sealed class NotificationComposer(ScalarStore scalars, ScalarChartRendere
         if (chartNames is not null && lines.Count > 0)
         {
             // "All" are the latest scalars the lines already hold: the chart does not read them again.
-            png = charts.Render(job, chartNames.Count > 0 ? chartNames : [.. lines.Select(l => l.Name)], 0, 0);
+            png = charts.Render(job, chartNames.Count > 0 ? chartNames : [.. lines.Select(l => l.Name)], 0, 0,
+                attempt: request.Event == NotificationEvent.IntervalReport ? 0 : job.Attempt);
             chartPath = SaveChart(job, request.Event, now, png);
         }
         return new Notification

@@ -11,7 +11,8 @@ namespace Meeshkan.Agent.OutputScalars;
 /// and stderr files while it runs (the job writes them itself, so reading never slows it; nothing is changed in them)
 /// and hands what <see cref="OutputParser"/> finds to <see cref="JobReports.Store"/>, like scalars a client reports
 /// (conditions, notifications, charts); <see cref="OutputLines"/> cuts the bytes into lines, with flat memory.
-/// Each stored batch carries how far its file was read (client id "output:JOB-ID:stdout", sequence = that offset), in
+/// Each stored batch carries how far its file was read (client id "output:JOB-ID:stdout", "output:JOB-ID:attempt-2:stdout"
+/// for a later attempt; sequence = that offset), in
 /// the same transaction as its points: after an agent restart reading resumes there, and no line is stored twice.
 /// A job without the option costs nothing: no reader runs.
 /// </summary>
@@ -113,7 +114,8 @@ public sealed partial class OutputScalarReader(JobReports reports, ScalarStore s
 
             Tail Open(string path, string stream)
             {
-                var clientId = $"output:{job.Id}:{stream}";
+                // Each attempt (submit --retries) writes its files anew: its offsets are its own.
+                var clientId = job.Attempt <= 1 ? $"output:{job.Id}:{stream}" : $"output:{job.Id}:attempt-{job.Attempt}:{stream}";
                 var from = resume ? (long)Math.Max(owner._scalars.LastSequence(clientId), owner._scalars.LastSequence(clientId + ":step")) : 0;
                 return new Tail(path, clientId, from, parser);
             }

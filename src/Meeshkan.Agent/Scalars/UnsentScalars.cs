@@ -61,7 +61,7 @@ public sealed partial class UnsentScalars(AgentOptions options, JobStore jobs, S
         try
         {
             var good = ScalarBatchValidator.Check(batch).Good;
-            var series = scalars.Append(job.Number, good, time.GetUtcNow().ToUnixTimeMilliseconds() * 1000);
+            var series = scalars.Append(job.Number, job.ReportingAttempt, good, time.GetUtcNow().ToUnixTimeMilliseconds() * 1000);
             if (series is null)
             {
                 return 0; // delivered before

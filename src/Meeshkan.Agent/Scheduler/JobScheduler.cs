@@ -56,6 +56,13 @@ public sealed partial class JobScheduler(
     // Jobs that ended, recorded after the next job has started: the next starts as soon as a slot frees, without
     // waiting on the database (bench/notes.md).
     private readonly List<(Running Job, JobExit Exit)> _ended = [];
+    // Executors that take no slot (Slurm): their queued jobs are handed over at once, whatever runs locally.
+    private readonly IJobExecutor[] _handOver = [.. executors.Where(e => !e.TakesSlot)];
+    private bool _handOverDue = true;
+    // A slot-less executor's job waits for a dependency or a retry delay: ends and deadlines make the hand-over due.
+    private bool _handOverWaits;
+    // What the loop last noted as a slot-less executor's waiting job's state ("waiting for job 3"), to write it once.
+    private readonly Dictionary<long, string> _handOverNoted = [];
     // The highest job number read into the waiting queue: new jobs are read from there on.
     private long _lastQueued;
     // The data folder's disk is full (Store/DiskFull): no job starts, ends are kept in _ended, and the loop looks again
@@ -86,9 +93,12 @@ public sealed partial class JobScheduler(
             executor.Reattach(job, stopping);
             lifecycle.Reattached(job);
             _running[job.Number] = new Running(job, executor);
-            lock (queue.Gate)
+            if (executor.TakesSlot)
             {
-                queue.Restore(job);
+                lock (queue.Gate)
+                {
+                    queue.Restore(job);
+                }
             }
             ArmTimeout(job);
         }
@@ -99,6 +109,7 @@ public sealed partial class JobScheduler(
             try
             {
                 await StartWhatFitsAsync(stopping).ConfigureAwait(false);
+                await HandOverAsync(stopping).ConfigureAwait(false);
                 RecordEnded();
             }
             catch (Exception e) when (DiskFull.Is(e))
@@ -164,6 +175,7 @@ public sealed partial class JobScheduler(
         switch (signal)
         {
             case RunLoopInbox.JobsQueuedSignal:
+                _handOverDue = true;
                 ReadQueued();
                 break;
             case RunLoopInbox.ResourcesChangedSignal:
@@ -212,6 +224,7 @@ public sealed partial class JobScheduler(
                 }
                 break;
             case RunLoopInbox.JobEndedSignal jobEnded:
+                _handOverDue |= _handOverWaits;
                 if (_dependants.Remove(jobEnded.Number, out var dependants))
                 {
                     _endedStates[jobEnded.Number] = (jobEnded.State, jobEnded.Reason);
@@ -228,6 +241,7 @@ public sealed partial class JobScheduler(
                 break;
             case RunLoopInbox.DeadlineDueSignal:
                 // A retry delay is over: the loop looks again at what can start.
+                _handOverDue |= _handOverWaits;
                 break;
             case RunLoopInbox.StopRunning stop:
                 if (_running.TryGetValue(stop.Number, out var met) && !met.Stopping)
@@ -249,6 +263,7 @@ public sealed partial class JobScheduler(
             queue.WaitingFor.Remove(number);
         }
         _deadlines.Clear(number, DeadlineKind.RetryDue);
+        _handOverNoted.Remove(number);
         return canceled;
     }
 
@@ -316,7 +331,7 @@ public sealed partial class JobScheduler(
     /// <summary>Sets the deadline of a running attempt's timeout (submit --timeout), counted from its start.</summary>
     private void ArmTimeout(JobRecord job)
     {
-        if (job.Timeout is { } timeout && job.StartedAt is { } started)
+        if (job.Timeout is { } timeout && job.StartedAt is { } started && ExecutorOf(job) is not { KeepsTimeLimit: true })
         {
             _deadlines.Set(job.Number, DeadlineKind.Timeout, started + timeout);
         }
@@ -428,7 +443,99 @@ public sealed partial class JobScheduler(
         }
     }
 
-    /// <summary>Starts the job on its executor; false when it did not start (failed, or canceled meanwhile).</summary>
+    /// <summary>Gives every queued job of a slot-less executor (Slurm) to it; one that cannot take them now keeps them queued.</summary>
+    private async Task HandOverAsync(CancellationToken stopping)
+    {
+        bool paused;
+        lock (queue.Gate)
+        {
+            paused = queue.Paused;
+        }
+        // Paused (`meeshkan pause`) or the disk full: nothing new starts, on Slurm either; the hand-over stays due.
+        if (!_handOverDue || _handOver.Length == 0 || paused || _diskFull)
+        {
+            return;
+        }
+        _handOverDue = false;
+        _handOverWaits = false;
+        foreach (var executor in _handOver)
+        {
+            var ready = lifecycle.QueuedOn(executor.Name).Where(ReadyToHandOver).ToList();
+            // A few at once: Slurm's controller takes sbatch calls in parallel, and each is a process that mostly waits.
+            foreach (var batch in ready.Chunk(HandOverAtOnce))
+            {
+                if (!executor.Available)
+                {
+                    break;
+                }
+                var launches = batch.Select(job => LaunchAsync(executor, job, stopping)).ToArray();
+                await Task.WhenAll(launches).ConfigureAwait(false);
+                Exception? diskFull = null;
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    _handOverNoted.Remove(batch[i].Number);
+                    try
+                    {
+                        Launched(batch[i], executor, launches[i].Result, [], 0);
+                    }
+                    catch (Exception e) when (DiskFull.Is(e))
+                    {
+                        // That one was stopped (its start could not be recorded); the others' starts are still recorded or stopped.
+                        diskFull ??= e;
+                    }
+                }
+                if (diskFull is not null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(diskFull);
+                }
+            }
+        }
+    }
+
+    // How many queued jobs of a slot-less executor (Slurm) are handed over at once.
+    private const int HandOverAtOnce = 8;
+
+    /// <summary>
+    /// Whether a slot-less executor's waiting job may be handed over now: its retry delay is over and its dependencies
+    /// (submit --after) have finished. One that failed fails it, as for a local job; one still waiting keeps it here,
+    /// with its reason in the list, until an end or a deadline makes the hand-over due again.
+    /// </summary>
+    private bool ReadyToHandOver(JobRecord job)
+    {
+        if (job.RetryAt is { } at && at > DateTimeOffset.UtcNow)
+        {
+            // Between attempts: `list` says "attempt 1/3, retrying in 25s" from the job's own retry time.
+            _deadlines.Set(job.Number, DeadlineKind.RetryDue, at);
+            _handOverWaits = true;
+            return false;
+        }
+        if (job.After.Count + job.AfterAny.Count == 0)
+        {
+            return true;
+        }
+        string waitingFor;
+        switch (DependencyGate.Check(job.After, job.AfterAny, StateOf))
+        {
+            case DependencyGate.Waiting waiting:
+                waitingFor = $"waiting for job {waiting.On}";
+                break;
+            case DependencyGate.Failed failed:
+                _handOverNoted.Remove(job.Number);
+                lifecycle.FailDependency(job.Number, failed.Reason);
+                return false;
+            default:
+                return true;
+        }
+        _handOverWaits = true;
+        if (!_handOverNoted.TryGetValue(job.Number, out var noted) || noted != waitingFor)
+        {
+            _handOverNoted[job.Number] = waitingFor;
+            lifecycle.NoteExecutorState(job.Number, waitingFor);
+        }
+        return false;
+    }
+
+    /// <summary>Starts the job on its executor; false when it did not start (failed, canceled meanwhile, or kept queued).</summary>
     private async Task<bool> StartAsync(JobRecord job, int[] gpus, int slot, CancellationToken stopping)
     {
         if (ExecutorOf(job) is not { } executor)
@@ -436,16 +543,41 @@ public sealed partial class JobScheduler(
             lifecycle.FailToStart(job, $"its executor '{job.Executor}' is not set up in this agent");
             return false;
         }
-        ExecutorStart start;
+        return Launched(job, executor, await LaunchAsync(executor, job, stopping).ConfigureAwait(false), gpus, slot);
+    }
+
+    /// <summary>What the executor's start gave: the start, or why not (several may run at once: nothing here touches the loop's state).</summary>
+    private readonly record struct Launch(ExecutorStart? Start, Exception? Problem);
+
+    private static async Task<Launch> LaunchAsync(IJobExecutor executor, JobRecord job, CancellationToken stopping)
+    {
         try
         {
-            start = await executor.StartAsync(job, stopping).ConfigureAwait(false);
+            return new Launch(await executor.StartAsync(job, stopping).ConfigureAwait(false), null);
         }
-        catch (ExecutorStartException e) when (!DiskFull.Is(e))
+        catch (Exception e) when (e is ExecutorStartException or ExecutorUnavailableException || DiskFull.Is(e))
         {
-            lifecycle.FailToStart(job, e.Message);
-            return false;
+            return new Launch(null, e);
         }
+    }
+
+    /// <summary>Records a launch on the loop: the job runs (in the map of running jobs), failed to start, or stays queued.</summary>
+    private bool Launched(JobRecord job, IJobExecutor executor, Launch launch, int[] gpus, int slot)
+    {
+        switch (launch.Problem)
+        {
+            case { } e when DiskFull.Is(e):
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+                break;
+            case ExecutorStartException e:
+                lifecycle.FailToStart(job, e.Message);
+                return false;
+            case ExecutorUnavailableException e:
+                // Stays queued; the executor wakes the loop once it can take jobs again.
+                lifecycle.NoteExecutorState(job.Number, e.Message);
+                return false;
+        }
+        var start = launch.Start!;
         JobRecord? started;
         try
         {
@@ -476,10 +608,18 @@ public sealed partial class JobScheduler(
             var (running, exit) = _ended[0];
             if (lifecycle.RecordEnd(running.Job, exit, running.HowEnded(exit), running.StopReason) is { RetryAt: { } at } retrying)
             {
-                // Its next attempt waits for its delay, then for a slot, like any queued job.
-                lock (queue.Gate)
+                // Its next attempt waits for its delay, then for a slot, like any queued job; on a slot-less executor
+                // (Slurm), for its delay, then it is handed over again.
+                if (running.Executor.TakesSlot)
                 {
-                    queue.AddWaiting(retrying.Number, retrying.Priority, retrying.GpuQuarters, retrying.GpuIds, retrying.CreatedAt, at);
+                    lock (queue.Gate)
+                    {
+                        queue.AddWaiting(retrying.Number, retrying.Priority, retrying.GpuQuarters, retrying.GpuIds, retrying.CreatedAt, at);
+                    }
+                }
+                else
+                {
+                    _handOverDue = true;
                 }
                 _deadlines.Set(retrying.Number, DeadlineKind.RetryDue, at);
             }

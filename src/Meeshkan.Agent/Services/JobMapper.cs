@@ -27,7 +27,8 @@ public static class JobMapper
         _ => null,
     };
 
-    public static V1.Job ToProto(this JobRecord job)
+    /// <param name="stoppedBy">The condition met that stopped it (<c>JobQueries.StoppedBy</c>), for its <c>stopped_by</c>.</param>
+    public static V1.Job ToProto(this JobRecord job, V1.ConditionEvent? stoppedBy = null)
     {
         var proto = new V1.Job
         {
@@ -42,6 +43,8 @@ public static class JobMapper
             OutputDirectory = job.OutputDirectory,
             External = job.External,
             Pid = job.Pid ?? 0,
+            Executor = job.Executor ?? "",
+            ExecutorState = job.IsEnded ? "" : job.ExecutorState ?? "",
         };
         proto.Command.AddRange(job.Command);
         if (job.StartedAt is { } started)
@@ -69,6 +72,10 @@ public static class JobMapper
         proto.TimeoutSeconds = job.TimeoutSeconds;
         proto.RetryDelaySeconds = job.RetryDelaySeconds;
         proto.StopIf = job.StopIf ?? "";
+        if (stoppedBy is not null)
+        {
+            proto.StoppedBy = stoppedBy;
+        }
         return proto;
     }
 
@@ -94,7 +101,11 @@ public static class JobMapper
     /// <summary>The fields of <see cref="V1.JobView.Basic"/>: what `meeshkan list` shows.</summary>
     public static V1.Job ToBasicProto(this JobRecord job)
     {
-        var proto = new V1.Job { Number = job.Number, Name = job.Name, State = ToProto(job.State) };
+        var proto = new V1.Job
+        {
+            Number = job.Number, Name = job.Name, State = ToProto(job.State),
+            ExecutorState = job.IsEnded ? "" : job.ExecutorState ?? "",
+        };
         proto.Command.AddRange(job.Command);
         if (job.StartedAt is { } started)
         {

@@ -53,14 +53,19 @@ public sealed class JobServiceImpl(
     private (JobStore.NewJob Job, ResolvedCommand Resolved) Prepare(SubmitJobRequest request)
     {
         var interval = ReportInterval(request.ReportIntervalSeconds);
-        var gpus = queue.Check(request.Gpus, request.GpuIds);
+        var executor = Executors.Slurm.SlurmRequest.ExecutorFor(request, config);
+        // Slurm hands out a Slurm job's GPUs (--gres), not this machine: only a local job's GPUs are checked here.
+        var gpus = executor is null ? queue.Check(request.Gpus, request.GpuIds) : null;
         var resolved = CommandResolver.Resolve(request.Command, request.Name, request.WorkingDirectory, request.Environment, request.Python, config);
-        var job = new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, resolved.Environment, interval)
+        var environment = executor is null
+            ? Executors.Slurm.SlurmRequest.LocalOnly(request, resolved.Environment)
+            : Executors.Slurm.SlurmRequest.WithOptions(resolved.Environment, request, config);
+        var job = new JobStore.NewJob(resolved.Name, resolved.Argv, resolved.WorkingDirectory, environment, interval, Executor: executor)
         {
             ScalarPattern = OutputScalars.OutputParser.Option(request.ScalarsFromOutput, request.ScalarPattern),
             Priority = request.Priority,
-            GpuQuarters = gpus.Amount.Quarters,
-            GpuIds = gpus.Ids,
+            GpuQuarters = gpus?.Amount.Quarters ?? 0,
+            GpuIds = gpus?.Ids,
         };
         return (PipelineOptions.Apply(job, request, queries.FindAll), resolved);
     }
@@ -79,7 +84,7 @@ public sealed class JobServiceImpl(
         var progress = queries.Progress(jobs);
         foreach (var job in jobs)
         {
-            var proto = basic ? job.ToBasicProto() : job.ToProto();
+            var proto = basic ? job.ToBasicProto() : job.ToProto(queries.StoppedBy(job));
             proto.WaitingReason = queue.WhyWaiting(job) ?? "";
             if (progress.TryGetValue((job.Number, OutputScalars.OutputParser.ProgressName), out var percent))
             {
@@ -101,7 +106,7 @@ public sealed class JobServiceImpl(
     public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
     {
         var job = queries.Resolve(request.Identifier);
-        var proto = job.ToProto();
+        var proto = job.ToProto(queries.StoppedBy(job));
         proto.WaitingReason = queue.WhyWaiting(job) ?? "";
         JobMapper.AddAttempts(proto, queries.Attempts(job.Number));
         return Task.FromResult(proto);
@@ -151,18 +156,19 @@ public sealed class JobServiceImpl(
     public override Task<GetReportResponse> GetReport(GetReportRequest request, ServerCallContext context)
     {
         var job = queries.Resolve(request.Identifier);
-        var response = new GetReportResponse { Job = job.ToProto() };
-        response.Scalars.AddRange(queries.LatestScalars(job.Number));
+        var attempt = JobQueries.ScalarAttempt(job, request.Attempt);
+        var response = new GetReportResponse { Job = job.ToProto(queries.StoppedBy(job)), Attempt = attempt };
+        response.Scalars.AddRange(queries.LatestScalars(job.Number, attempt));
         if (request.TrendPoints > 0)
         {
             foreach (var summary in response.Scalars)
             {
-                summary.Trend.AddRange(queries.Trend(job.Number, summary.Name, Math.Min(request.TrendPoints, 200)));
+                summary.Trend.AddRange(queries.Trend(job.Number, summary.Name, Math.Min(request.TrendPoints, 200), attempt));
             }
         }
         if (!string.IsNullOrEmpty(request.HistoryName))
         {
-            response.History.AddRange(queries.History(job, request.HistoryName));
+            response.History.AddRange(queries.History(job, request.HistoryName, attempt));
         }
         response.ConditionEvents.AddRange(queries.ConditionEvents(job.Number));
         return Task.FromResult(response);
@@ -175,7 +181,7 @@ public sealed class JobServiceImpl(
         {
             throw new NotAvailableException("this agent cannot draw charts");
         }
-        var png = charts.Render(job, request.Names, request.Width, request.Height, request.LogY);
+        var png = charts.Render(job, request.Names, request.Width, request.Height, request.LogY, JobQueries.ScalarAttempt(job, request.Attempt));
         return Task.FromResult(new RenderChartResponse { Png = Google.Protobuf.ByteString.CopyFrom(png) });
     }
 
@@ -216,7 +222,8 @@ public sealed class JobServiceImpl(
         var response = new WaitJobsResponse();
         foreach (var number in numbers)
         {
-            response.Jobs.Add((await ends.WhenEndedAsync(number, context.CancellationToken).ConfigureAwait(false)).ToProto());
+            var ended = await ends.WhenEndedAsync(number, context.CancellationToken).ConfigureAwait(false);
+            response.Jobs.Add(ended.ToProto(queries.StoppedBy(ended)));
         }
         return response;
     }

@@ -401,5 +401,25 @@ public sealed class Database
         ALTER TABLE scalar_chunks ADD COLUMN hi_step INTEGER;
         ALTER TABLE scalar_chunks ADD COLUMN hi_time INTEGER;
         """,
+        // 8: each attempt of a job (submit --retries) has its own scalars: a scalar name is per (job, attempt). SQLite
+        // cannot change a UNIQUE constraint: the table is rebuilt, ids kept (chunks refer to them). Scalars stored
+        // before are the job's latest attempt's (they were shown so).
+        """
+        CREATE TABLE scalar_names_v8 (
+            id INTEGER PRIMARY KEY,
+            job_number INTEGER NOT NULL REFERENCES jobs (number) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            last_step INTEGER NOT NULL,
+            last_value REAL,
+            last_wall_time_us INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            UNIQUE (job_number, attempt, name)
+        );
+        INSERT INTO scalar_names_v8 SELECT n.id, n.job_number, MAX(1, j.attempt), n.name, n.last_step, n.last_value,
+            n.last_wall_time_us, n.count FROM scalar_names n JOIN jobs j ON j.number = n.job_number;
+        DROP TABLE scalar_names;
+        ALTER TABLE scalar_names_v8 RENAME TO scalar_names;
+        """,
     ];
 }

@@ -72,6 +72,12 @@ public sealed record JobRecord
     /// <summary>RUNNING between two attempts: the last failed, the next starts at <see cref="RetryAt"/>; no process runs.</summary>
     public bool BetweenAttempts => State == JobState.Running && RetryAt is not null;
 
+    /// <summary>
+    /// The attempt what the job reports now belongs to: the one running; for a job queued or between attempts, the one
+    /// starting (its process may report before its start is recorded); 1 for a job that never counted attempts.
+    /// </summary>
+    public int ReportingAttempt => Math.Max(1, State == JobState.Queued || BetweenAttempts ? Attempt + 1 : Attempt);
+
     public TimeSpan? Timeout => TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : null;
 
     public bool IsEnded => JobTransitions.IsEnd(State);

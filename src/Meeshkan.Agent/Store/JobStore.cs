@@ -27,7 +27,8 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     /// <summary>A job about to be queued; the store gives it its number and output folder.</summary>
     public sealed record NewJob(string Name, IReadOnlyList<string> Command, string WorkingDirectory,
-        IReadOnlyDictionary<string, string>? Environment, int ReportIntervalSeconds, bool External = false, int? Pid = null)
+        IReadOnlyDictionary<string, string>? Environment, int ReportIntervalSeconds, bool External = false, int? Pid = null,
+        string? Executor = null)
     {
         public int Priority { get; init; }
         public int GpuQuarters { get; init; }
@@ -41,9 +42,9 @@ public sealed class JobStore(Database database, TimeProvider time)
         public long RetryDelaySeconds { get; init; }
         public string? StopIf { get; init; }
 
-        /// <summary>The same job queued again (`meeshkan retry`): its command, folder, environment, name and options.</summary>
+        /// <summary>The same job queued again (`meeshkan retry`): its command, folder, environment, name and options, on the same executor.</summary>
         public static NewJob Again(JobRecord job) =>
-            new(job.Name, job.Command, job.WorkingDirectory, job.Environment, job.ReportIntervalSeconds)
+            new(job.Name, job.Command, job.WorkingDirectory, job.Environment, job.ReportIntervalSeconds, Executor: job.Executor)
             {
                 Priority = job.Priority,
                 GpuQuarters = job.GpuQuarters,
@@ -70,11 +71,11 @@ public sealed class JobStore(Database database, TimeProvider time)
         insert.Transaction = transaction;
         insert.CommandText =
             "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids, scalar_pattern, " +
-            "after_jobs, after_any_jobs, timeout_seconds, retries, retry_delay_seconds, stop_if) " +
+            "after_jobs, after_any_jobs, timeout_seconds, retries, retry_delay_seconds, stop_if, executor) " +
             "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds, $pattern, " +
-            "$after, $afterAny, $timeout, $retries, $delay, $stopIf) RETURNING number";
+            "$after, $afterAny, $timeout, $retries, $delay, $stopIf, $executor) RETURNING number";
         var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds", "$pattern",
-            "$after", "$afterAny", "$timeout", "$retries", "$delay", "$stopIf");
+            "$after", "$afterAny", "$timeout", "$retries", "$delay", "$stopIf", "$executor");
         using var setFolder = connection.CreateCommand();
         setFolder.Transaction = transaction;
         setFolder.CommandText = "UPDATE jobs SET output_directory = $dir WHERE number = $number";
@@ -106,6 +107,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             p[18].Value = job.Retries;
             p[19].Value = job.RetryDelaySeconds;
             p[20].Value = (object?)job.StopIf ?? DBNull.Value;
+            p[21].Value = job.Executor is { } executor ? executor : DBNull.Value;
             var number = (long)insert.ExecuteScalar()!;
             var folder = outputFolder(number);
             f[0].Value = folder;
@@ -118,7 +120,7 @@ public sealed class JobStore(Database database, TimeProvider time)
                 WorkingDirectory = job.WorkingDirectory, Environment = job.Environment,
                 ReportIntervalSeconds = job.ReportIntervalSeconds, CreatedAt = FromMs(now.ToUnixTimeMilliseconds()),
                 StartedAt = state == JobState.Running ? FromMs(now.ToUnixTimeMilliseconds()) : null,
-                External = job.External, Pid = job.Pid, OutputDirectory = folder,
+                External = job.External, Pid = job.Pid, OutputDirectory = folder, Executor = job.Executor,
                 Priority = job.Priority, GpuQuarters = job.GpuQuarters, GpuIds = job.GpuIds, ScalarPattern = job.ScalarPattern,
                 After = job.After, AfterAny = job.AfterAny, TimeoutSeconds = job.TimeoutSeconds, Retries = job.Retries,
                 RetryDelaySeconds = job.RetryDelaySeconds, StopIf = job.StopIf,
@@ -143,7 +145,19 @@ public sealed class JobStore(Database database, TimeProvider time)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM jobs WHERE state = {StateCode(JobState.Queued)} ORDER BY number LIMIT {limit}";
+        // Jobs for an executor that takes no slot (Slurm: chosen at submit) are not in this queue: see QueuedOn.
+        command.CommandText = $"SELECT {Columns} FROM jobs WHERE state = {StateCode(JobState.Queued)} AND (executor IS NULL OR executor = 'local') " +
+            $"ORDER BY number LIMIT {limit}";
+        return Read(command);
+    }
+
+    /// <summary>The jobs submitted to this executor (<c>submit --on slurm</c>) waiting to start (queued, or between attempts), oldest first.</summary>
+    public IReadOnlyList<JobRecord> QueuedOn(string executor)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM jobs WHERE {Startable} AND executor = $e ORDER BY number";
+        command.Parameters.AddWithValue("$e", executor);
         return Read(command);
     }
 
@@ -164,7 +178,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT number, priority, gpu_quarters, gpu_ids, created_at, after_jobs, after_any_jobs, retry_at " +
-            $"FROM jobs WHERE {Startable} AND number > $after ORDER BY number";
+            $"FROM jobs WHERE {Startable} AND number > $after AND (executor IS NULL OR executor = 'local') ORDER BY number";
         command.Parameters.AddWithValue("$after", after);
         using var reader = command.ExecuteReader();
         var jobs = new List<WaitingRow>();

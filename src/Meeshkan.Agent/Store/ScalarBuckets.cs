@@ -26,16 +26,18 @@ public sealed class ScalarBuckets(Database database)
     /// <param name="Decoded">How many points had to be decoded to answer (the rest came from chunk extents).</param>
     public sealed record Result(double[] X, double[] Y, double From, double To, long Points, long Decoded);
 
-    /// <summary>Null when the job has no scalar of that name.</summary>
-    public Result? Read(long jobNumber, string name, Axis axis, double? from, double? to, int buckets)
+    /// <summary>Null when the job has no scalar of that name (in that attempt; 0: its latest).</summary>
+    public Result? Read(long jobNumber, string name, Axis axis, double? from, double? to, int buckets, int attempt = 0)
     {
         buckets = Math.Clamp(buckets, 1, 10_000);
         using var connection = database.Open();
         long nameId;
         using (var find = connection.CreateCommand())
         {
-            find.CommandText = "SELECT id FROM scalar_names WHERE job_number = $job AND name = $name";
+            find.CommandText = "SELECT id FROM scalar_names WHERE job_number = $job AND name = $name AND " +
+                "attempt = CASE WHEN $attempt > 0 THEN $attempt ELSE (SELECT MAX(1, j.attempt) FROM jobs j WHERE j.number = $job) END";
             find.Parameters.AddWithValue("$job", jobNumber);
+            find.Parameters.AddWithValue("$attempt", attempt);
             find.Parameters.AddWithValue("$name", name);
             if (find.ExecuteScalar() is not long id)
             {

@@ -9,7 +9,8 @@ namespace Meeshkan.Agent.Store;
 /// <summary>
 /// Scalars in SQLite. Each batch is stored as one chunk per scalar name (steps, values and wall times as packed
 /// arrays), which keeps writes near SQLite's row rate divided by the batch size; a per-name summary row holds the
-/// latest value, step and count. One writer at a time: the per-name cache must match the file.
+/// latest value, step and count. Each attempt of a job (submit --retries) has its own scalars: reads take an attempt,
+/// 0 for the job's latest (the one running or last run). One writer at a time: the per-name cache must match the file.
 /// </summary>
 public sealed class ScalarStore(Database database)
 {
@@ -20,8 +21,15 @@ public sealed class ScalarStore(Database database)
     private const int MaxChunkPoints = 4_096;
 
     private readonly Lock _write = new();
-    private readonly Dictionary<(long Job, string Name), NameState> _names = new();
-    private readonly Dictionary<long, int> _nameCounts = new();
+    private readonly Dictionary<(long Job, int Attempt, string Name), NameState> _names = new();
+    private readonly Dictionary<(long Job, int Attempt), int> _nameCounts = new();
+
+    /// <summary>SQL: the scalar names' attempt is <c>$attempt</c>, or when that is 0 the latest of job <c>$job</c>.</summary>
+    private const string AttemptIs =
+        "attempt = CASE WHEN $attempt > 0 THEN $attempt ELSE (SELECT MAX(1, j.attempt) FROM jobs j WHERE j.number = $job) END";
+
+    /// <summary>SQL: the scalar names (aliased <c>n</c>) are of their job's latest attempt.</summary>
+    private const string LatestAttemptOfEach = "n.attempt = (SELECT MAX(1, j.attempt) FROM jobs j WHERE j.number = n.job_number)";
 
     /// <summary>A batch would give its job more than <see cref="MaxNamesPerJob"/> names.</summary>
     public sealed class TooManyNamesException(string message) : Exception(message);
@@ -39,16 +47,16 @@ public sealed class ScalarStore(Database database)
     public sealed record Series(string Name, long[] Steps, double[] Values, long[] WallTimesUs);
 
     /// <summary>
-    /// Stores a validated batch in one transaction. Returns the stored series, or null when the batch
-    /// (client id and sequence) had been stored before.
+    /// Stores a validated batch of one attempt of a job (<see cref="JobRecord.ReportingAttempt"/>) in one transaction.
+    /// Returns the stored series, or null when the batch (client id and sequence) had been stored before.
     /// </summary>
-    public IReadOnlyList<Series>? Append(long jobNumber, ScalarBatch batch, long receivedAtUs)
+    public IReadOnlyList<Series>? Append(long jobNumber, int attempt, ScalarBatch batch, long receivedAtUs)
     {
         lock (_write)
         {
             try
             {
-                return AppendLocked(jobNumber, batch, receivedAtUs);
+                return AppendLocked(jobNumber, attempt, batch, receivedAtUs);
             }
             catch
             {
@@ -60,7 +68,7 @@ public sealed class ScalarStore(Database database)
         }
     }
 
-    private IReadOnlyList<Series>? AppendLocked(long jobNumber, ScalarBatch batch, long receivedAtUs)
+    private IReadOnlyList<Series>? AppendLocked(long jobNumber, int attempt, ScalarBatch batch, long receivedAtUs)
     {
         {
             using var connection = database.Open();
@@ -69,7 +77,7 @@ public sealed class ScalarStore(Database database)
             {
                 return null;
             }
-            var states = batch.Names.Select(name => GetOrCreate(connection, transaction, jobNumber, name)).ToArray();
+            var states = batch.Names.Select(name => GetOrCreate(connection, transaction, jobNumber, attempt, name)).ToArray();
             var series = Split(batch, states, receivedAtUs);
 
             // The blobs are written in place from the series' arrays (incremental blob I/O): no byte[] copy of each
@@ -151,7 +159,7 @@ public sealed class ScalarStore(Database database)
         return command.ExecuteScalar() is long last ? unchecked((ulong)last) : 0;
     }
 
-    /// <summary>The latest values of the scalars named <paramref name="names"/> of each of <paramref name="jobNumbers"/>, in one query.</summary>
+    /// <summary>The latest values of the scalars named <paramref name="names"/> of each of <paramref name="jobNumbers"/> (their latest attempts), in one query.</summary>
     public IReadOnlyDictionary<(long Job, string Name), double> LatestOf(IReadOnlyCollection<long> jobNumbers, IReadOnlyList<string> names)
     {
         var latest = new Dictionary<(long, string), double>();
@@ -162,8 +170,8 @@ public sealed class ScalarStore(Database database)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         var nameParameters = names.Select((name, i) => command.Parameters.AddWithValue($"$n{i}", name).ParameterName);
-        command.CommandText = $"SELECT job_number, name, last_value FROM scalar_names WHERE job_number IN ({string.Join(',', jobNumbers)}) " +
-            $"AND name IN ({string.Join(',', nameParameters)})";
+        command.CommandText = $"SELECT n.job_number, n.name, n.last_value FROM scalar_names n WHERE n.job_number IN ({string.Join(',', jobNumbers)}) " +
+            $"AND n.name IN ({string.Join(',', nameParameters)}) AND {LatestAttemptOfEach}";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -172,23 +180,26 @@ public sealed class ScalarStore(Database database)
         return latest;
     }
 
-    /// <summary>The number of distinct scalar names a job has.</summary>
-    public int NameCount(long jobNumber)
+    /// <summary>The number of distinct scalar names an attempt of a job has (0: its latest).</summary>
+    public int NameCount(long jobNumber, int attempt = 0)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM scalar_names WHERE job_number = $job";
+        command.CommandText = $"SELECT COUNT(*) FROM scalar_names WHERE job_number = $job AND {AttemptIs}";
         command.Parameters.AddWithValue("$job", jobNumber);
+        command.Parameters.AddWithValue("$attempt", attempt);
         return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The latest value of each of a job's scalars, by name.</summary>
-    public IReadOnlyList<ScalarSummary> Latest(long jobNumber)
+    /// <summary>The latest value of each of a job's scalars, by name, in one attempt (0: its latest).</summary>
+    public IReadOnlyList<ScalarSummary> Latest(long jobNumber, int attempt = 0)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, last_value, last_step, last_wall_time_us, count FROM scalar_names WHERE job_number = $job AND count > 0 ORDER BY name";
+        command.CommandText = "SELECT name, last_value, last_step, last_wall_time_us, count FROM scalar_names " +
+            $"WHERE job_number = $job AND {AttemptIs} AND count > 0 ORDER BY name";
         command.Parameters.AddWithValue("$job", jobNumber);
+        command.Parameters.AddWithValue("$attempt", attempt);
         using var reader = command.ExecuteReader();
         var result = new List<ScalarSummary>();
         while (reader.Read())
@@ -205,14 +216,15 @@ public sealed class ScalarStore(Database database)
         return result;
     }
 
-    /// <summary>Each job's most recently reported scalar (name, value, step), by job number: a job's progress.</summary>
+    /// <summary>Each job's most recently reported scalar (name, value, step) in its latest attempt, by job number: a job's progress.</summary>
     public IReadOnlyDictionary<long, ScalarSummary> MostRecentPerJob()
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         // SQLite: with MAX(), the other columns come from the row holding the maximum.
         command.CommandText =
-            "SELECT job_number, name, last_value, last_step, MAX(last_wall_time_us), count FROM scalar_names WHERE count > 0 GROUP BY job_number";
+            "SELECT n.job_number, n.name, n.last_value, n.last_step, MAX(n.last_wall_time_us), n.count FROM scalar_names n " +
+            $"WHERE n.count > 0 AND {LatestAttemptOfEach} GROUP BY n.job_number";
         using var reader = command.ExecuteReader();
         var result = new Dictionary<long, ScalarSummary>();
         while (reader.Read())
@@ -229,12 +241,12 @@ public sealed class ScalarStore(Database database)
         return result;
     }
 
-    /// <summary>One job's most recently reported scalar, or null before its first.</summary>
+    /// <summary>One job's most recently reported scalar (in its latest attempt), or null before its first.</summary>
     public ScalarSummary? MostRecent(long jobNumber) =>
         Latest(jobNumber).MaxBy(s => s.Time.ToDateTimeOffset());
 
-    /// <summary>Every point of one scalar, in the order reported; null when the job has no such scalar.</summary>
-    public IReadOnlyList<ScalarPoint>? History(long jobNumber, string name)
+    /// <summary>Every point of one scalar of an attempt (0: the latest), in the order reported; null when it has no such scalar.</summary>
+    public IReadOnlyList<ScalarPoint>? History(long jobNumber, string name, int attempt = 0)
     {
         List<ScalarPoint>? points = null;
         var count = VisitChunks(jobNumber, name, (steps, values, times, firstStep) =>
@@ -243,12 +255,12 @@ public sealed class ScalarStore(Database database)
             {
                 points!.Add(new ScalarPoint { Step = steps.IsEmpty ? firstStep + i : steps[i], Value = values[i], WallTimeUs = times[i] });
             }
-        }, total => points = new List<ScalarPoint>((int)Math.Min(total, int.MaxValue / 2)));
+        }, total => points = new List<ScalarPoint>((int)Math.Min(total, int.MaxValue / 2)), attempt);
         return count is null ? null : points;
     }
 
     /// <summary>The steps where a scalar was NaN, the first of each run of them, at most <paramref name="max"/>: charts mark them.</summary>
-    public IReadOnlyList<long> NaNSteps(long jobNumber, string name, int max)
+    public IReadOnlyList<long> NaNSteps(long jobNumber, string name, int max, int attempt = 0)
     {
         var found = new List<long>();
         var inRun = false;
@@ -263,7 +275,7 @@ public sealed class ScalarStore(Database database)
                 }
                 inRun = nan;
             }
-        }, _ => { });
+        }, _ => { }, attempt);
         return found;
     }
 
@@ -273,14 +285,15 @@ public sealed class ScalarStore(Database database)
     /// Decodes one scalar's chunks in the order they were stored. <paramref name="begin"/> gets the point count first.
     /// Returns that count, or null when the job has no such scalar. An empty steps blob means consecutive steps from first_step.
     /// </summary>
-    private long? VisitChunks(long jobNumber, string name, ChunkVisitor visit, Action<long> begin)
+    private long? VisitChunks(long jobNumber, string name, ChunkVisitor visit, Action<long> begin, int attempt)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText =
             "SELECT n.count, c.steps, c.vals, c.wall_times, c.first_step FROM scalar_names n LEFT JOIN scalar_chunks c ON c.name_id = n.id " +
-            "WHERE n.job_number = $job AND n.name = $name ORDER BY c.rowid";
+            $"WHERE n.job_number = $job AND n.{AttemptIs} AND n.name = $name ORDER BY c.rowid";
         command.Parameters.AddWithValue("$job", jobNumber);
+        command.Parameters.AddWithValue("$attempt", attempt);
         command.Parameters.AddWithValue("$name", name);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
@@ -307,7 +320,7 @@ public sealed class ScalarStore(Database database)
     /// each run of consecutive points is reduced to its lowest and highest (in the order they came), so spikes
     /// survive. Null when the job has no such scalar. NaN points are left out.
     /// </summary>
-    public (double[] Steps, double[] Values)? Overview(long jobNumber, string name, int buckets)
+    public (double[] Steps, double[] Values)? Overview(long jobNumber, string name, int buckets, int attempt = 0)
     {
         long per = 1, seen = 0;
         var outSteps = new List<double>();
@@ -358,7 +371,7 @@ public sealed class ScalarStore(Database database)
                     high = point;
                 }
             }
-        }, total => per = Math.Max(1, (long)Math.Ceiling(total / (double)Math.Max(1, buckets))));
+        }, total => per = Math.Max(1, (long)Math.Ceiling(total / (double)Math.Max(1, buckets))), attempt);
         if (count is null)
         {
             return null;
@@ -395,16 +408,17 @@ public sealed class ScalarStore(Database database)
         return series;
     }
 
-    private NameState GetOrCreate(SqliteConnection connection, SqliteTransaction transaction, long jobNumber, string name)
+    private NameState GetOrCreate(SqliteConnection connection, SqliteTransaction transaction, long jobNumber, int attempt, string name)
     {
-        if (_names.TryGetValue((jobNumber, name), out var cached))
+        if (_names.TryGetValue((jobNumber, attempt, name), out var cached))
         {
             return cached;
         }
         using var select = connection.CreateCommand();
         select.Transaction = transaction;
-        select.CommandText = "SELECT id, last_step, count, last_value, last_wall_time_us FROM scalar_names WHERE job_number = $job AND name = $name";
+        select.CommandText = "SELECT id, last_step, count, last_value, last_wall_time_us FROM scalar_names WHERE job_number = $job AND attempt = $attempt AND name = $name";
         select.Parameters.AddWithValue("$job", jobNumber);
+        select.Parameters.AddWithValue("$attempt", attempt);
         select.Parameters.AddWithValue("$name", name);
         NameState state;
         using (var reader = select.ExecuteReader())
@@ -419,25 +433,26 @@ public sealed class ScalarStore(Database database)
         }
         if (state.Id == 0)
         {
-            if (!_nameCounts.TryGetValue(jobNumber, out var names))
+            if (!_nameCounts.TryGetValue((jobNumber, attempt), out var names))
             {
-                names = NameCount(jobNumber);
+                names = NameCount(jobNumber, attempt);
             }
             if (names >= MaxNamesPerJob)
             {
                 throw new TooManyNamesException($"job {jobNumber} already has {MaxNamesPerJob} distinct scalar names, the most one job may have; reuse names");
             }
-            _nameCounts[jobNumber] = names + 1;
+            _nameCounts[(jobNumber, attempt)] = names + 1;
             using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
-            insert.CommandText = "INSERT INTO scalar_names (job_number, name, last_step, last_wall_time_us, count) VALUES ($job, $name, -1, 0, 0) RETURNING id";
+            insert.CommandText = "INSERT INTO scalar_names (job_number, attempt, name, last_step, last_wall_time_us, count) VALUES ($job, $attempt, $name, -1, 0, 0) RETURNING id";
             insert.Parameters.AddWithValue("$job", jobNumber);
+            insert.Parameters.AddWithValue("$attempt", attempt);
             insert.Parameters.AddWithValue("$name", name);
             state.Id = (long)insert.ExecuteScalar()!;
             state.LastStep = -1;
         }
         // Cached before commit: a rolled-back insert would leave a stale id, so drop the cache on failure.
-        _names[(jobNumber, name)] = state;
+        _names[(jobNumber, attempt, name)] = state;
         return state;
     }
 

@@ -22,10 +22,14 @@ internal sealed class JobCommands
         [Option(Description = "Your own regex for scalars in the output: named groups value (required), name, step")] string? scalarPattern = null,
         [Option(Description = "Start when these jobs have all FINISHED; if one fails or is canceled, this one fails at once", ValueName = "JOB[,JOB...]")] string? after = null,
         [Option("after-any", Description = "Start when these jobs have ended, however they ended", ValueName = "JOB[,JOB...]")] string? afterAny = null,
-        [Option(Description = "Stop an attempt that runs longer (SIGTERM, then SIGKILL after the grace period): 90s, 45m, 2h, 1d", ValueName = "DURATION")] string? timeout = null,
+        [Option(Description = "Stop an attempt that runs longer (SIGTERM, then SIGKILL after the grace period): 90s, 45m, 2h, 1d; on Slurm, its --time", ValueName = "DURATION")] string? timeout = null,
         [Option(Description = "Start a failed attempt again, up to N more times (not after a cancel or a --stop-if stop)", ValueName = "N")] string? retries = null,
         [Option("retry-delay", Description = "Wait this long before each retry (default 0s)", ValueName = "DURATION")] string? retryDelay = null,
-        [Option("stop-if", Description = "Stop the job when this condition on its scalars is met, like \"isnan([train loss])\"", ValueName = "EXPR")] string? stopIf = null) =>
+        [Option("stop-if", Description = "Stop the job when this condition on its scalars is met, like \"isnan([train loss])\"", ValueName = "EXPR")] string? stopIf = null,
+        [Option(Description = "Where it runs: local or slurm (default: `meeshkan setup --executor`, else local)")] string? on = null,
+        [Option(Description = "Slurm: CPUs for the job (--cpus-per-task)")] int? cpus = null,
+        [Option(Description = "Slurm: memory, e.g. 16G (--mem)")] string? mem = null,
+        [Option(Description = "Slurm: partition (default: `meeshkan setup --slurm-partition`)")] string? partition = null) =>
         AgentConnection.RunAsync(async connection =>
         {
             if (command.Length == 0)
@@ -41,6 +45,10 @@ internal sealed class JobCommands
                 Python = python ?? "",
                 ScalarsFromOutput = scalarsFromOutput || scalarPattern is not null,
                 ScalarPattern = scalarPattern ?? "",
+                On = on ?? "",
+                Cpus = cpus ?? 0,
+                Mem = mem ?? "",
+                Partition = partition ?? "",
             };
             SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
             SubmitPipeline.ApplyTo(request, after, afterAny, timeout, retries, retryDelay, stopIf);
@@ -103,9 +111,11 @@ internal sealed class JobCommands
             : new TextTable("#", "NAME", "STATUS", "STARTED", "DURATION", "NOTIFIED", "COMMAND");
         foreach (var job in reply.Jobs)
         {
-            // A queued job's reason to wait goes with its status, as squeue's "PD (Resources)".
+            // A queued job's reason to wait goes with its status, as squeue's "PD (Resources)"; a Slurm job shows Slurm's word
+            // while it has not ended ("Slurm 12 PENDING (Resources)", "Slurm 12 RUNNING on node7").
             // A running job's progress and time left (tqdm in its output, or reported) go with it too: "RUNNING 45%, 5s left".
-            var state = Format.Status(job) + (job.WaitingReason.Length > 0 ? "" : Format.Progress(job));
+            var state = job.ExecutorState.Length > 0 ? job.ExecutorState + Format.Progress(job)
+                : Format.Status(job) + (job.WaitingReason.Length > 0 ? "" : Format.Progress(job));
             string[] row = [job.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Shorten(job.Name, 30), state,
                 Format.Time(job.StartedAt), Format.Duration(job), NotificationStatus(job), Format.Command(job.Command)];
             table.Add(gpus ? [.. row[..3], job.Gpus.Count == 0 ? "-" : string.Join(',', job.Gpus), .. row[3..]] : row);

@@ -16,11 +16,7 @@ internal sealed class OutputCommands
         [Option(Description = "Print this attempt's output (1 is the first; default: the last)", ValueName = "K")] string? attempt = null) =>
         AgentConnection.RunAsync(async connection =>
         {
-            var attemptNumber = 0;
-            if (attempt is not null && (!int.TryParse(attempt, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attemptNumber) || attemptNumber < 1))
-            {
-                throw new UsageException($"--attempt takes an attempt's number, 1 for the first (`meeshkan list` shows the attempts), not '{attempt}'");
-            }
+            var attemptNumber = AttemptNumber(attempt);
             var found = await connection.FindForReadingAsync(job);
             using var stdout = Console.OpenStandardOutput();
             using var stderr = Console.OpenStandardError();
@@ -42,9 +38,11 @@ internal sealed class OutputCommands
         [Option(Description = "Write a PNG chart to this file: of the --history scalar, of the --scalars, else of every scalar")] string? plot = null,
         [Option(Description = "With --plot: only these scalars, comma-separated", ValueName = "NAME,NAME")] string? scalars = null,
         [Option("log-y", Description = "With --plot: a logarithmic value axis")] bool logY = false,
+        [Option(Description = "This attempt's scalars (each attempt of a retried job has its own; 1 is the first; default: the last)", ValueName = "K")] string? attempt = null,
         [Option("json", Description = "Print JSON")] bool json = false) =>
         AgentConnection.RunAsync(async connection =>
         {
+            var attemptNumber = AttemptNumber(attempt);
             if (plot is null && (scalars is not null || logY))
             {
                 throw new UsageException("--scalars and --log-y shape the chart: add --plot FILE.png");
@@ -52,7 +50,7 @@ internal sealed class OutputCommands
             // In a terminal, each scalar also gets a trend line of its whole history.
             var trend = !json && !Console.IsOutputRedirected;
             var target = await connection.FindForReadingAsync(job);
-            var reply = await connection.Jobs.GetReportAsync(new GetReportRequest { Identifier = target.Id, HistoryName = history ?? "", TrendPoints = trend ? 30 : 0 });
+            var reply = await connection.Jobs.GetReportAsync(new GetReportRequest { Identifier = target.Id, HistoryName = history ?? "", TrendPoints = trend ? 30 : 0, Attempt = attemptNumber });
             if (plot is not null)
             {
                 var names = history is not null ? [history]
@@ -61,7 +59,7 @@ internal sealed class OutputCommands
                 {
                     throw new UsageException($"job {reply.Job.Number} has no scalar named '{unknown}'; it has: {string.Join(", ", reply.Scalars.Select(s => s.Name))}");
                 }
-                var request = new RenderChartRequest { Identifier = reply.Job.Id, Width = 1000, Height = 600, LogY = logY };
+                var request = new RenderChartRequest { Identifier = reply.Job.Id, Width = 1000, Height = 600, LogY = logY, Attempt = reply.Attempt };
                 request.Names.AddRange(names);
                 var chart = await connection.Jobs.RenderChartAsync(request);
                 await File.WriteAllBytesAsync(plot, chart.Png.ToByteArray());
@@ -73,6 +71,7 @@ internal sealed class OutputCommands
                 return 0;
             }
             var header = $"Job {reply.Job.Number} ({reply.Job.Name}), {Format.State(reply.Job.State)}" +
+                (reply.Job.Retries > 0 || reply.Attempt > 1 ? $", attempt {reply.Attempt}/{reply.Job.Retries + 1}" : "") +
                 (reply.Job.FailureReason.StartsWith("stopped by condition", StringComparison.Ordinal) ? $": {reply.Job.FailureReason}" : "");
             if (reply.Scalars.Count == 0)
             {
@@ -112,6 +111,20 @@ internal sealed class OutputCommands
             }
             return 0;
         });
+
+    /// <summary>--attempt K of logs and report: 0 when not given (the last attempt).</summary>
+    private static int AttemptNumber(string? attempt)
+    {
+        if (attempt is null)
+        {
+            return 0;
+        }
+        if (!int.TryParse(attempt, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+        {
+            throw new UsageException($"--attempt takes an attempt's number, 1 for the first (`meeshkan list` shows the attempts), not '{attempt}'");
+        }
+        return number;
+    }
 
     [Command("notifications", Description = "Prints the notification history of a job.")]
     public Task<int> Notifications(

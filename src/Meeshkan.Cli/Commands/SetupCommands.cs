@@ -33,6 +33,14 @@ internal sealed class SetupCommands
         [Option("telegram-chat", Description = "Telegram chat id that gets notifications and may send commands (repeat, or separate with commas)")] string[]? telegramChat = null,
         [Option("telegram-api", Description = "Bot API base address (default https://api.telegram.org)")] string? telegramApi = null,
         [Option("no-telegram", Description = "Remove the Telegram bot")] bool noTelegram = false,
+        [Option("slurm", Description = "Turn the Slurm executor on: jobs submitted --on slurm go to sbatch (docs/slurm.md)")] bool slurm = false,
+        [Option("no-slurm", Description = "Turn the Slurm executor off")] bool noSlurm = false,
+        [Option("slurm-partition", Description = "Default partition for Slurm jobs")] string? slurmPartition = null,
+        [Option("slurm-account", Description = "Default account for Slurm jobs")] string? slurmAccount = null,
+        [Option("slurm-args", Description = "Further sbatch options for every Slurm job, e.g. \"--qos=high\"")] string? slurmArgs = null,
+        [Option("slurm-folder", Description = "Folder for Slurm jobs' output, on a filesystem the compute nodes see (default: the data folder)")] string? slurmFolder = null,
+        [Option("slurm-agent-url", Description = "The TLS listener as compute nodes reach it, e.g. https://login1:7600 (default: this host, the listen port)")] string? slurmAgentUrl = null,
+        [Option("executor", Description = "Where jobs run unless submit --on says: local (default) or slurm")] string? executor = null,
         [Option("test", Description = "Send a test notification to each configured channel and report which worked")] bool test = false,
         [Option("slots", Description = "How many jobs run at once (default 1); a running agent applies it at once")] string? slots = null,
         [Option("gpus", Description = "GPUs to hand out: auto (default: all nvidia-smi shows), none, or indexes in order of preference like 0,1,3")] string? gpus = null,
@@ -67,8 +75,9 @@ internal sealed class SetupCommands
             smtpHost, smtpPort, smtpUser, smtpPassword, smtpSecurity, emailFrom, emailTo, noEmail);
         var telegram = new TelegramSetup(telegramToken, telegramChat, telegramApi, noTelegram);
         var queue = new QueueSetup(slots, gpus, gpuBusyMemory, reserveAfter);
+        var slurmSetup = new SlurmSetup(slurm, noSlurm, slurmPartition, slurmAccount, slurmArgs, slurmFolder, slurmAgentUrl, executor);
         var dashboardSetup = new DashboardSetup(dashboard, noDashboard);
-        var anyFlag = changes.Any || telegram.Any || queue.Any || dashboardSetup.Any;
+        var anyFlag = changes.Any || telegram.Any || queue.Any || slurmSetup.Any || dashboardSetup.Any;
         try
         {
             if (!anyFlag && !test && !Console.IsInputRedirected)
@@ -80,6 +89,7 @@ internal sealed class SetupCommands
                 changes.ApplyTo(config);
                 telegram.ApplyTo(config);
                 queue.ApplyTo(config);
+                slurmSetup.ApplyTo(config);
                 dashboardSetup.ApplyTo(config);
             }
         }
@@ -93,6 +103,11 @@ internal sealed class SetupCommands
             config.Save(home.ConfigPath);
             Console.WriteLine($"Configuration written to {home.ConfigPath} (readable by you only).");
             Console.WriteLine($"Notification channels: {SetupPrompts.Describe(config.Notifications)}.");
+            if (config.Slurm is { Enabled: true } s)
+            {
+                Console.WriteLine($"Slurm: on (jobs go there with submit --on slurm{(config.Executor == "slurm" ? ", and by default" : "")}); " +
+                    $"job folders in {s.Folder ?? home.JobsFolder}.");
+            }
             Console.WriteLine("A running agent picks up channel changes with its next notification; the Python setting applies after `meeshkan stop` and `meeshkan start`.");
             if (queue.Any)
             {

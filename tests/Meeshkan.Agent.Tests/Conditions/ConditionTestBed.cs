@@ -94,7 +94,7 @@ internal sealed class ConditionTestBed : IDisposable
     {
         var batch = ScalarBatches.Of(job.Id, points.Select(p => (p.Name, p.Value)).ToArray());
         batch.WallTimeUs.AddRange(points.Select(p => Time.GetUtcNow().ToUnixTimeMilliseconds() * 1000 + p.WallTimeUs));
-        return Scalars.Append(job.Number, batch, Time.GetUtcNow().ToUnixTimeMilliseconds() * 1000)!;
+        return Scalars.Append(job.Number, job.ReportingAttempt, batch, Time.GetUtcNow().ToUnixTimeMilliseconds() * 1000)!;
     }
 
     /// <summary>The firings stored for a job, oldest first.</summary>

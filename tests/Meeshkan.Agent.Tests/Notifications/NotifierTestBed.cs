@@ -89,7 +89,7 @@ internal sealed class NotifierTestBed : IAsyncDisposable
     public void Report(JobRecord job, params (string Name, double Value)[] points)
     {
         var batch = ScalarBatches.Of(job.Id, points);
-        var stored = Scalars.Append(job.Number, batch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000)!;
+        var stored = Scalars.Append(job.Number, job.ReportingAttempt, batch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000)!;
         Observer.ScalarsReported(job, stored);
     }
 

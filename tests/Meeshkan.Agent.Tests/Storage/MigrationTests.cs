@@ -184,6 +184,7 @@ public sealed class MigrationTests
     [TestCase(4)]
     [TestCase(5)]
     [TestCase(6)]
+    [TestCase(7)]
     public void A_database_of_every_earlier_schema_version_migrates_and_keeps_its_jobs_and_charts(int version)
     {
         var path = Path.Combine(_folder, "meeshkan.db");
@@ -197,6 +198,11 @@ public sealed class MigrationTests
             if (version >= 4)
             {
                 Execute(connection, "UPDATE jobs SET priority = 7, gpu_quarters = 8, gpus = '0,1', slot = 0 WHERE number = 2;");
+            }
+            if (version >= 6)
+            {
+                // Retried: its scalars so far were shown as its latest attempt's, and stay so.
+                Execute(connection, "UPDATE jobs SET retries = 2, attempt = 2 WHERE number = 2;");
             }
         }
         SqliteConnection.ClearAllPools();
@@ -228,12 +234,17 @@ public sealed class MigrationTests
 
         // New points go on after the old ones, with their extents; both read together.
         var scalars = new ScalarStore(database);
-        scalars.Append(2, ScalarBatches.Of("a2", ("loss", 0.125), ("loss", 2.0)), 1700000000500000);
+        scalars.Append(2, running.ReportingAttempt, ScalarBatches.Of("a2", ("loss", 0.125), ("loss", 2.0)), 1700000000500000);
         Assert.That(scalars.History(2, "loss")!.Select(p => (p.Step, p.Value)), Is.EqualTo(new[] { (0L, 0.5), (1L, 0.25), (2L, 0.125), (3L, 2.0) }));
         var after = buckets.Read(2, "loss", ScalarBuckets.Axis.Step, null, null, 100)!;
         Assert.That(after.Points, Is.EqualTo(4));
         Assert.That(after.Y.Max(), Is.EqualTo(2.0));
         Assert.That(after.Y.Min(), Is.EqualTo(0.125));
+        if (version >= 6)
+        {
+            Assert.That(scalars.Latest(2, 2).Single().Count, Is.EqualTo(4), "the old points are the latest attempt's");
+            Assert.That(scalars.Latest(2, 1), Is.Empty);
+        }
     }
 
     private static void WritePreviousRelease(string path)

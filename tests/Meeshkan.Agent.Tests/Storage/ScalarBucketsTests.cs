@@ -18,7 +18,7 @@ public sealed class ScalarBucketsTests
                 batch.Values.Add(step == 654_321 ? 50.0 : step == 7 ? double.NaN : 1.0 / (1 + step));
                 batch.WallTimeUs.Add(1_000_000_000L + step * 1000L);
             }
-            bed.Scalars.Append(bed.Job.Number, batch, 1);
+            bed.Scalars.Append(bed.Job.Number, bed.Job.ReportingAttempt, batch, 1);
         }
         return new ScalarBuckets(bed.Database);
     }

@@ -69,6 +69,58 @@ public sealed class NotebookAndFunctionJobTests
     }
 
     [Test]
+    public void The_failure_notification_of_a_failing_cell_carries_its_traceback()
+    {
+        // A real webhook receiver on 127.0.0.1: what the user's channel gets.
+        using var listener = new System.Net.HttpListener();
+        var port = FreePort();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var receiving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+                using (var reader = new StreamReader(context.Request.InputStream))
+                {
+                    bodies.Enqueue(await reader.ReadToEndAsync());
+                }
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+        _sandbox.Ok("setup", "--webhook-url", $"http://127.0.0.1:{port}/hook");
+        _sandbox.WriteFile("broken.ipynb", Notebook(
+            "x = 1",
+            "def diverge():\n    raise FloatingPointError('loss is nan at step 7')\ndiverge()"));
+
+        var number = _sandbox.Submit("broken.ipynb");
+        Assert.That(_sandbox.WaitForEnd(number, 120).State, Is.EqualTo("FAILED"));
+
+        Wait.For(() => bodies.Any(b => b.Contains("job_failed", StringComparison.Ordinal)), "the failure notification", 30);
+        var failed = bodies.First(b => b.Contains("job_failed", StringComparison.Ordinal));
+        Assert.That(failed, Does.Contain("FloatingPointError: loss is nan at step 7").And.Contain("diverge()"));
+        listener.Stop();
+        receiving.Wait(TimeSpan.FromSeconds(10));
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        socket.Start();
+        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    [Test]
     public void A_notebook_that_is_not_json_is_refused_at_submit_and_nothing_is_queued()
     {
         _sandbox.WriteFile("bad.ipynb", "{\"cells\": [ {\"cell_type\": ");

@@ -50,6 +50,28 @@ public sealed class PythonPackageTests
     }
 
     [Test]
+    public void A_plain_pip_install_with_build_isolation_needs_nothing_from_an_index()
+    {
+        // What a user types, in a venv of its own; --no-index stands for this offline machine: the isolated build
+        // environment gets nothing, so the build backend must need nothing (build_backend/meeshkan_build.py).
+        var venv = Directory.CreateTempSubdirectory("mk-venv-plain-").FullName;
+        try
+        {
+            Must(MeeshkanSandbox.RunProgram("/usr/bin/python3", ["-m", "venv", "--system-site-packages", venv], venv, null, TimeSpan.FromMinutes(2)));
+            Must(MeeshkanSandbox.RunProgram(Path.Combine(venv, "bin", "pip"), ["install", "--no-index", "--quiet", Path.Combine(MeeshkanSandbox.RepoRoot, "clients", "python")],
+                venv, new Dictionary<string, string> { ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1" }, TimeSpan.FromMinutes(3)));
+            var imported = MeeshkanSandbox.RunProgram(Path.Combine(venv, "bin", "python"), ["-c", "import meeshkan, meeshkan.v1.jobs_pb2; print(meeshkan.__file__)"],
+                venv, new Dictionary<string, string> { ["PYTHONPATH"] = "" }, TimeSpan.FromSeconds(60));
+            Must(imported);
+            Assert.That(imported.Stdout, Does.StartWith(Path.Combine(venv, "lib")));
+        }
+        finally
+        {
+            Directory.Delete(venv, recursive: true);
+        }
+    }
+
+    [Test]
     public void Python_m_meeshkan_submits_a_job_that_runs_with_the_venvs_interpreter_and_reports()
     {
         _sandbox.WriteFile("train.py", """

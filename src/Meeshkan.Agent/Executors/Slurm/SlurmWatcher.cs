@@ -50,8 +50,14 @@ public sealed class SlurmWatcher(SlurmClient client, ISlurmWatcherEvents events,
     /// <summary>Watches a job handed to Slurm (or re-attached after a restart) until it ends.</summary>
     public void Watch(long number, long slurmId, string folder)
     {
+        var idle = _jobs.IsEmpty;
         _jobs[number] = new Watched(slurmId, folder);
-        _wake.Release();
+        // A job just handed over is PENDING: the next poll, within the interval, is soon enough. Waking the watcher for
+        // each one would make a burst of 50 submits 50 squeue calls competing with the sbatch calls (bench/slurm).
+        if (idle)
+        {
+            _wake.Release();
+        }
     }
 
     public long? SlurmIdOf(long number) => _jobs.TryGetValue(number, out var job) ? job.SlurmId : null;
@@ -64,7 +70,7 @@ public sealed class SlurmWatcher(SlurmClient client, ISlurmWatcherEvents events,
     {
         while (!stopping.IsCancellationRequested)
         {
-            if (_jobs.IsEmpty)
+            if (_jobs.IsEmpty && Answers)
             {
                 await _wake.WaitAsync(stopping).ConfigureAwait(false);
                 continue;
@@ -83,12 +89,14 @@ public sealed class SlurmWatcher(SlurmClient client, ISlurmWatcherEvents events,
     public async Task PollOnceAsync(CancellationToken cancel = default)
     {
         var watched = _jobs.ToArray();
-        if (watched.Length == 0)
+        if (watched.Length == 0 && Answers)
         {
             return;
         }
         Interlocked.Increment(ref _polls);
-        var poll = await client.PollAsync(watched.Select(w => w.Value.SlurmId).ToHashSet(), cancel).ConfigureAwait(false);
+        // With no job to ask about (slurmctld was down at a submit), job id 0 probes whether it answers again.
+        var ids = watched.Length > 0 ? watched.Select(w => w.Value.SlurmId).ToHashSet() : [0L];
+        var poll = await client.PollAsync(ids, cancel).ConfigureAwait(false);
         if (poll.Reachable != Answers)
         {
             Volatile.Write(ref _answers, poll.Reachable);
@@ -120,6 +128,13 @@ public sealed class SlurmWatcher(SlurmClient client, ISlurmWatcherEvents events,
                 End(Forgotten(number, job));
             }
         }
+    }
+
+    /// <summary>slurmctld did not answer a submit: polls go on (even with no job) until it answers again.</summary>
+    public void MarkDown()
+    {
+        Volatile.Write(ref _answers, false);
+        _wake.Release();
     }
 
     /// <summary>Stops watching a job (its end was recorded some other way).</summary>
