@@ -118,12 +118,18 @@ public sealed class ScalarBuckets(Database database)
 
     private sealed record Chunk(long RowId, long Count, double? MinX, double? MaxX, double? Lo, double LoX, double? Hi, double HiX);
 
+    /// <summary>
+    /// A scalar's chunks with their extents ($id: its name id), from the extents index alone (schema 9), never the rows:
+    /// in a row the extents come after its three blobs, and reaching them reads every blob's overflow pages.
+    /// </summary>
+    internal static string ExtentsQuery(Axis axis) => axis == Axis.Step
+        ? "SELECT rowid, count, min_step, max_step, lo, lo_step, hi, hi_step FROM scalar_chunks INDEXED BY scalar_chunk_extents WHERE name_id = $id ORDER BY rowid"
+        : "SELECT rowid, count, min_time, max_time, lo, lo_time, hi, hi_time FROM scalar_chunks INDEXED BY scalar_chunk_extents WHERE name_id = $id ORDER BY rowid";
+
     private static List<Chunk> ReadChunks(SqliteConnection connection, long nameId, Axis axis)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = axis == Axis.Step
-            ? "SELECT rowid, count, min_step, max_step, lo, lo_step, hi, hi_step FROM scalar_chunks WHERE name_id = $id ORDER BY rowid"
-            : "SELECT rowid, count, min_time, max_time, lo, lo_time, hi, hi_time FROM scalar_chunks WHERE name_id = $id ORDER BY rowid";
+        command.CommandText = ExtentsQuery(axis);
         command.Parameters.AddWithValue("$id", nameId);
         using var reader = command.ExecuteReader();
         var chunks = new List<Chunk>();

@@ -54,4 +54,24 @@ public sealed class ScalarBucketsTests
         Assert.That(byTime.Y.Max(), Is.EqualTo(50.0));
         Assert.That(buckets.Read(bed.Job.Number, "missing", ScalarBuckets.Axis.Step, null, null, 10), Is.Null);
     }
+
+    [TestCase(ScalarBuckets.Axis.Step)]
+    [TestCase(ScalarBuckets.Axis.Time)]
+    public void Chunk_extents_are_read_from_their_index_without_touching_the_blobs(ScalarBuckets.Axis axis)
+    {
+        using var bed = new ConditionTestBed();
+        Filled(bed, 10_000);
+        using var connection = bed.Database.Open();
+        using var plan = connection.CreateCommand();
+        plan.CommandText = "EXPLAIN QUERY PLAN " + ScalarBuckets.ExtentsQuery(axis);
+        plan.Parameters.AddWithValue("$id", 1);
+        using var reader = plan.ExecuteReader();
+        var steps = new List<string>();
+        while (reader.Read())
+        {
+            steps.Add(reader.GetString(3));
+        }
+        // A covering index: SQLite never reads a row, so never walks the blobs' overflow pages to reach the extents.
+        Assert.That(steps, Has.Some.Contains("USING COVERING INDEX scalar_chunk_extents"), string.Join("; ", steps));
+    }
 }
