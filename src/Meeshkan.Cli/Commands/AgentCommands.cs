@@ -15,7 +15,10 @@ internal sealed class AgentCommands
     [Command("start", Description = "Starts the Meeshkan agent in the background.")]
     public Task<int> Start(
         [Option(Description = "Also listen for remote CLIs on ADDRESS:PORT, over TLS with a token (docs/remote.md)")] string? listen = null) =>
-        AgentConnection.RunAsync(async connection =>
+        AgentConnection.RunAsync(connection => StartAsync(connection, listen));
+
+    /// <summary>Starts the agent of this data folder unless it runs (also for `dashboard`); 0 once it answers.</summary>
+    internal static async Task<int> StartAsync(AgentConnection connection, string? listen)
     {
         if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is { } running)
         {
@@ -71,7 +74,7 @@ internal sealed class AgentCommands
             await Task.Delay(clock.Elapsed < TimeSpan.FromSeconds(1) ? 10 : 100);
         }
         return AgentConnection.Fail($"the agent did not answer within {StartDeadline.TotalSeconds:0} s; its log:\n{LogTail(home.AgentLog, logOffset)}", ExitCodes.Error);
-    });
+    }
 
     /// <summary>
     /// The status of an agent that holds the folder's lock and is still starting (younger than the start deadline),

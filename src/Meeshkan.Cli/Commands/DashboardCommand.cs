@@ -6,10 +6,13 @@ using Meeshkan.Agent.Remote;
 
 namespace Meeshkan.Cli.Commands;
 
-/// <summary>dashboard: the running agent's dashboard address and a one-time login link (as Jupyter prints one).</summary>
+/// <summary>
+/// dashboard: the agent's dashboard address and a one-time login link (as Jupyter prints one); starts the agent first
+/// when it is not running (it says so, as `meeshkan start` does).
+/// </summary>
 internal sealed class DashboardCommand
 {
-    [Command("dashboard", Description = "Prints the dashboard's address with a one-time login link, and opens it in a browser when there is one.")]
+    [Command("dashboard", Description = "Prints the dashboard's address with a one-time login link (starting the agent if it is not running), and opens it in a browser when there is one.")]
     public Task<int> Dashboard([Option("no-browser", Description = "Only print the link")] bool noBrowser = false) =>
         AgentConnection.RunAsync(async connection =>
         {
@@ -18,11 +21,25 @@ internal sealed class DashboardCommand
                 return AgentConnection.Fail("run `meeshkan dashboard` on the agent's machine (over ssh) and forward its port: ssh -L 7601:127.0.0.1:7601 HOST", ExitCodes.Usage);
             }
             var home = connection.Home;
+            var justStarted = false;
             if (await connection.TryStatusAsync(TimeSpan.FromSeconds(2)) is null)
             {
-                return AgentConnection.Fail("the agent is not running: start it with `meeshkan start`", ExitCodes.AgentNotRunning);
+                justStarted = true;
+                // The dashboard is the agent's: asking for it starts the agent, as `jupyter notebook` starts its server.
+                var started = await AgentCommands.StartAsync(connection, listen: null);
+                if (started != 0)
+                {
+                    return started;
+                }
             }
-            var address = File.Exists(home.DashboardAddressPath) ? File.ReadAllText(home.DashboardAddressPath).Trim() : "";
+            string Address() => File.Exists(home.DashboardAddressPath) ? File.ReadAllText(home.DashboardAddressPath).Trim() : "";
+            var address = Address();
+            // An agent that has just started answers before it writes where its dashboard listens.
+            for (var wait = 0; address.Length == 0 && justStarted && wait < 30; wait++)
+            {
+                await Task.Delay(100);
+                address = Address();
+            }
             if (address.Length == 0)
             {
                 return AgentConnection.Fail("the agent runs without a dashboard: run `meeshkan setup --dashboard 127.0.0.1:7601`, then `meeshkan stop` and `meeshkan start`", ExitCodes.Error);
