@@ -315,6 +315,9 @@ internal static class DashboardEndpoints
         private const long MaxBehind = 1024 * 1024;
         private readonly Dictionary<string, long> _sent = Seen(stdout, stderr);
 
+        // A job's log files stay where they are: looked up once, not with a database read every 250 ms per page.
+        private readonly Dictionary<string, string?> _paths = [];
+
         private static Dictionary<string, long> Seen(long? stdout, long? stderr)
         {
             var seen = new Dictionary<string, long>();
@@ -334,7 +337,11 @@ internal static class DashboardEndpoints
             var slices = new List<LogSlice>();
             foreach (var stream in new[] { "stdout", "stderr" })
             {
-                if (jobs.LogPath(job, stream) is not { } path)
+                if (!_paths.TryGetValue(stream, out var known))
+                {
+                    _paths[stream] = known = jobs.LogPath(job, stream);
+                }
+                if (known is not { } path)
                 {
                     continue;
                 }
