@@ -6,7 +6,7 @@ namespace Meeshkan.Dashboard.Tests;
 /// <summary>What a user sees and does in the dashboard, in a real Chromium against a real agent.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class DashboardTests : DashboardFixture
+public sealed partial class DashboardTests : DashboardFixture
 {
     private const string Xss = "<img src=x onerror=alert(1)>";
 

@@ -34,7 +34,15 @@
     return body;
   }
 
-  function post(path) {
+  // The session's CSRF token, asked for alongside the page's own data rather than before it.
+  let session = null;
+  function ensureSession() {
+    if (!session) session = fetchJson("/api/session").then(s => { csrf = s.csrf; return s; }, e => { session = null; throw e; });
+    return session;
+  }
+
+  async function post(path) {
+    await ensureSession();
     return fetchJson(path, { method: "POST", headers: { "X-CSRF-Token": csrf } });
   }
 
@@ -93,12 +101,27 @@
   }
 
   // ---- jobs page
+  // Only the rows in view (and a few around them) are in the page: fixed-height rows in a scrolled box, with spacer
+  // rows above and below, so 10,000 jobs cost what 40 do. Sorting and filtering work on the whole list.
+  const ROW_HEIGHT = 33, OVERSCAN = 10;
+  const SORTS = {
+    number: (a, b) => a.number - b.number,
+    name: (a, b) => a.name.localeCompare(b.name) || a.number - b.number,
+    state: (a, b) => a.state.localeCompare(b.state) || a.number - b.number,
+    started: (a, b) => (a.startedAt || 0) - (b.startedAt || 0) || a.number - b.number,
+    duration: (a, b) => durationMs(a) - durationMs(b) || a.number - b.number,
+  };
+  function durationMs(job) { return job.startedAt ? (job.finishedAt || Date.now()) - job.startedAt : -1; }
+
   async function jobsPage(params) {
     const selected = new Set();
     const filter = { name: params.get("name") || "", state: params.get("state") || "" };
-    const rows = new Map();
+    const sort = { key: SORTS[params.get("sort")] ? params.get("sort") : "number", desc: params.get("order") !== "asc" };
     let jobs = new Map();
+    let list = [];
     let anyGpus = false;
+    let rowHeight = ROW_HEIGHT;
+    let stale = false, frame = 0;
 
     const search = el("input", { type: "search", placeholder: "Filter by name", id: "filter-name", value: filter.name });
     const stateSelect = el("select", { id: "filter-state" }, el("option", { value: "", text: "All states" }),
@@ -110,85 +133,115 @@
     const tbody = el("tbody", { id: "jobs-body" });
     const head = el("thead");
     const table = el("table", { id: "jobs" }, head, tbody);
-    app.replaceChildren(el("div", { class: "toolbar" }, search, stateSelect, compare, count), el("div", { class: "tablewrap" }, table));
+    const scroller = el("div", { class: "tablewrap", id: "jobs-scroll" }, table);
+    app.replaceChildren(el("div", { class: "toolbar" }, search, stateSelect, compare, count), scroller);
 
     const matches = job => (!filter.state || job.state === filter.state) &&
       (!filter.name || job.name.toLowerCase().includes(filter.name.toLowerCase()));
 
-    function header() {
-      head.replaceChildren(el("tr", {}, el("th", {}), el("th", { class: "num", text: "#" }), el("th", { text: "Name" }), el("th", { text: "State" }),
-        anyGpus ? el("th", { text: "GPUs" }) : null, el("th", { text: "Progress" }), el("th", { text: "Started" }),
-        el("th", { class: "num", text: "Duration" }), el("th", { text: "Last notification" }), el("th", { text: "Command" })));
+    function sortable(key, label, cls) {
+      const on = sort.key === key;
+      return el("th", { class: `sortable${cls ? " " + cls : ""}`, dataset: { sort: key }, "aria-sort": on ? (sort.desc ? "descending" : "ascending") : "none",
+        title: "Sort", onclick: () => {
+          if (sort.key === key) sort.desc = !sort.desc; else { sort.key = key; sort.desc = key === "number" || key === "started"; }
+          remember(); header(); refresh(); scroller.scrollTop = 0;
+        } }, label, on ? el("span", { class: "arrow", text: sort.desc ? " ▼" : " ▲" }) : null);
     }
 
-    function cells(job) {
-      const box = el("input", { type: "checkbox", title: "Select to compare", checked: selected.has(job.number),
-        onchange: e => { e.target.checked ? selected.add(job.number) : selected.delete(job.number); compare.disabled = selected.size < 1; } });
-      return [el("td", {}, box), el("td", { class: "num", text: job.number }),
-        el("td", {}, el("a", { href: `#/job/${job.number}`, class: "job-name", text: job.name })),
-        el("td", {}, stateBadge(job.state)), anyGpus ? el("td", { text: (job.gpus || []).join(", ") }) : null,
-        el("td", { class: "progress", text: progress(job) }), el("td", { text: time(job.startedAt) }),
-        el("td", { class: "num duration", text: duration(job) }), el("td", { text: notified(job) }),
-        el("td", { class: "cmd", title: job.command.join(" "), text: job.command.join(" ") })];
+    function header() {
+      head.replaceChildren(el("tr", {}, el("th", { class: "pick" }), sortable("number", "#", "num c-number"), sortable("name", "Name", "c-name"),
+        sortable("state", "State", "c-state"), anyGpus ? el("th", { class: "c-gpus", text: "GPUs" }) : null, el("th", { class: "c-progress", text: "Progress" }),
+        sortable("started", "Started", "c-started"), sortable("duration", "Duration", "num c-duration"),
+        el("th", { class: "c-notified", text: "Last notification" }), el("th", { class: "c-cmd", text: "Command" })));
     }
 
     function row(job) {
-      const tr = el("tr", { dataset: { number: job.number, state: job.state } }, cells(job));
-      rows.set(job.number, tr);
+      const box = el("input", { type: "checkbox", title: "Select to compare", checked: selected.has(job.number),
+        onchange: e => { e.target.checked ? selected.add(job.number) : selected.delete(job.number); compare.disabled = selected.size < 1; } });
+      const command = job.command.join(" ");
+      return el("tr", { dataset: { number: job.number, state: job.state } }, el("td", { class: "pick" }, box), el("td", { class: "num", text: job.number }),
+        el("td", {}, el("a", { href: `#/job/${job.number}`, class: "job-name", title: job.name, text: job.name })),
+        el("td", {}, stateBadge(job.state)), anyGpus ? el("td", { text: (job.gpus || []).join(", ") }) : null,
+        el("td", { class: "progress", text: progress(job) }), el("td", { class: "started", text: time(job.startedAt) }),
+        el("td", { class: "num duration", text: duration(job) }), el("td", { text: notified(job) }),
+        el("td", { class: "cmd", title: command, text: command }));
+    }
+
+    function spacer(height) {
+      const td = el("td", { colspan: 10 });
+      const tr = el("tr", { class: "spacer" }, td);
+      tr.style.height = `${height}px`;
       return tr;
     }
 
-    function render() {
-      header();
-      rows.clear();
-      const fragment = document.createDocumentFragment();
-      const list = [...jobs.values()].filter(matches).sort((a, b) => b.number - a.number);
-      for (const job of list) fragment.appendChild(row(job));
-      tbody.replaceChildren(fragment);
-      if (!list.length) tbody.appendChild(el("tr", {}, el("td", { colspan: 10, class: "empty", text: jobs.size ? "No job matches." : "No jobs yet: `meeshkan submit train.py`" })));
+    // The filtered, sorted list: again when jobs, the filter or the order change; the rows in view every scroll.
+    function refresh() {
+      const order = SORTS[sort.key];
+      list = [...jobs.values()].filter(matches).sort(sort.desc ? (a, b) => order(b, a) : order);
+      stale = false;
       count.textContent = `${list.length} of ${jobs.size} jobs`;
+      draw();
+    }
+
+    function draw() {
+      if (!list.length) {
+        tbody.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "empty", text: jobs.size ? "No job matches." : "No jobs yet: `meeshkan submit train.py`" })));
+        return;
+      }
+      // The box grows with its rows up to the window's height: never fewer rows than fill that.
+      const view = Math.max(scroller.clientHeight, window.innerHeight);
+      const first = Math.max(0, Math.floor(scroller.scrollTop / rowHeight) - OVERSCAN);
+      const last = Math.min(list.length, Math.ceil((scroller.scrollTop + view) / rowHeight) + OVERSCAN);
+      const fragment = document.createDocumentFragment();
+      if (first > 0) fragment.appendChild(spacer(first * rowHeight));
+      for (let i = first; i < last; i++) fragment.appendChild(row(list[i]));
+      if (last < list.length) fragment.appendChild(spacer((list.length - last) * rowHeight));
+      tbody.replaceChildren(fragment);
+      tbody.dataset.first = String(first);
+      tbody.dataset.rows = String(last - first);
+      const drawn = tbody.querySelector("tr[data-number]");
+      if (drawn && drawn.offsetHeight && Math.abs(drawn.offsetHeight - rowHeight) > 0.5) { rowHeight = drawn.offsetHeight; draw(); }
+    }
+
+    function later(again) {
+      if (again) stale = true;
+      if (!frame) frame = requestAnimationFrame(() => { frame = 0; stale ? refresh() : draw(); });
     }
 
     function upsert(job) {
-      const known = jobs.has(job.number);
       jobs.set(job.number, job);
-      if (job.gpus && job.gpus.length && !anyGpus) { anyGpus = true; render(); return; }
-      const tr = rows.get(job.number);
-      if (!matches(job)) { if (tr) { tr.remove(); rows.delete(job.number); } return; }
-      if (tr) { tr.replaceChildren(...cells(job).filter(Boolean)); tr.dataset.state = job.state; return; }
-      if (!known || !tr) {
-        const empty = tbody.querySelector("td.empty");
-        if (empty) empty.parentElement.remove();
-        // Newest first: a new job goes above every older one.
-        const next = [...rows.entries()].filter(([n]) => n < job.number).sort((a, b) => b[0] - a[0])[0];
-        tbody.insertBefore(row(job), next ? next[1] : null);
-      }
-      count.textContent = `${rows.size} of ${jobs.size} jobs`;
+      if (job.gpus && job.gpus.length && !anyGpus) { anyGpus = true; header(); }
+      later(true);
     }
 
     async function loadAll() {
       const body = await fetchJson("/api/jobs");
       jobs = new Map(body.jobs.map(j => [j.number, j]));
       anyGpus = body.jobs.some(j => j.gpus && j.gpus.length);
-      render();
+      header();
+      refresh();
       app.dataset.renderedAt = String(performance.now());
     }
 
+    function remember() {
+      const p = new URLSearchParams(); if (filter.name) p.set("name", filter.name); if (filter.state) p.set("state", filter.state);
+      if (sort.key !== "number" || !sort.desc) { p.set("sort", sort.key); p.set("order", sort.desc ? "desc" : "asc"); }
+      history.replaceState(null, "", `#/${p.toString() ? "?" + p : ""}`);
+    }
     const applyFilter = () => {
       filter.name = search.value; filter.state = stateSelect.value;
-      const p = new URLSearchParams(); if (filter.name) p.set("name", filter.name); if (filter.state) p.set("state", filter.state);
-      history.replaceState(null, "", `#/${p.toString() ? "?" + p : ""}`);
-      render();
+      remember(); refresh();
     };
     search.addEventListener("input", applyFilter);
     stateSelect.addEventListener("change", applyFilter);
+    scroller.addEventListener("scroll", () => later(false), { passive: true });
 
     listen("", { job: upsert, reload: loadAll });
     await loadAll();
     const tick = setInterval(() => {
-      for (const [number, tr] of rows) if (tr.dataset.state === "RUNNING") tr.querySelector(".duration").textContent = duration(jobs.get(number));
+      for (const tr of tbody.querySelectorAll("tr[data-state='RUNNING']")) tr.querySelector(".duration").textContent = duration(jobs.get(Number(tr.dataset.number)));
     }, 1000);
-    cleanup.push(() => clearInterval(tick));
+    cleanup.push(() => { clearInterval(tick); if (frame) cancelAnimationFrame(frame); });
   }
 
   // ---- job page
@@ -385,7 +438,7 @@
     document.getElementById("nav-jobs").classList.toggle("on", path === "/");
     document.getElementById("nav-compare").classList.toggle("on", path.startsWith("/compare"));
     try {
-      if (!csrf) csrf = (await fetchJson("/api/session")).csrf;
+      ensureSession().catch(() => {});
       const job = path.match(/^\/job\/(\d+)$/);
       if (job) await jobPage(Number(job[1]));
       else if (path.startsWith("/compare")) { if (source) { source.close(); source = null; } live.textContent = ""; await comparePage(params); }
