@@ -30,31 +30,17 @@ public static class JobMapper
     /// <param name="stoppedBy">The condition met that stopped it (<c>JobQueries.StoppedBy</c>), for its <c>stopped_by</c>.</param>
     public static V1.Job ToProto(this JobRecord job, V1.ConditionEvent? stoppedBy = null)
     {
-        var proto = new V1.Job
-        {
-            Id = job.Id,
-            Number = job.Number,
-            Name = job.Name,
-            State = ToProto(job.State),
-            WorkingDirectory = job.WorkingDirectory,
-            ReportIntervalSeconds = job.ReportIntervalSeconds,
-            CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
-            FailureReason = job.FailureReason ?? "",
-            OutputDirectory = job.OutputDirectory,
-            External = job.External,
-            Pid = job.Pid ?? 0,
-            Executor = job.Executor ?? "",
-            ExecutorState = job.IsEnded ? "" : job.ExecutorState ?? "",
-        };
-        proto.Command.AddRange(job.Command);
-        if (job.StartedAt is { } started)
-        {
-            proto.StartedAt = Timestamp.FromDateTimeOffset(started);
-        }
-        if (job.FinishedAt is { } finished)
-        {
-            proto.FinishedAt = Timestamp.FromDateTimeOffset(finished);
-        }
+        // What `list` shows, and the rest.
+        var proto = job.ToBasicProto();
+        proto.Id = job.Id;
+        proto.WorkingDirectory = job.WorkingDirectory;
+        proto.ReportIntervalSeconds = job.ReportIntervalSeconds;
+        proto.CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt);
+        proto.FailureReason = job.FailureReason ?? "";
+        proto.OutputDirectory = job.OutputDirectory;
+        proto.External = job.External;
+        proto.Pid = job.Pid ?? 0;
+        proto.Executor = job.Executor ?? "";
         if (job.ExitCode is { } code)
         {
             proto.HasExitCode = true;
@@ -66,7 +52,6 @@ public static class JobMapper
         {
             proto.GpuIdsRequested.AddRange(ids);
         }
-        AddResources(proto, job);
         proto.After.AddRange(job.After);
         proto.AfterAny.AddRange(job.AfterAny);
         proto.TimeoutSeconds = job.TimeoutSeconds;

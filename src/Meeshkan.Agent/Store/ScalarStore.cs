@@ -204,14 +204,7 @@ public sealed class ScalarStore(Database database)
         var result = new List<ScalarSummary>();
         while (reader.Read())
         {
-            result.Add(new ScalarSummary
-            {
-                Name = reader.GetString(0),
-                Value = reader.IsDBNull(1) ? double.NaN : reader.GetDouble(1),
-                Step = reader.GetInt64(2),
-                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3) / 1000)),
-                Count = reader.GetInt64(4),
-            });
+            result.Add(ReadSummary(reader, 0));
         }
         return result;
     }
@@ -229,17 +222,20 @@ public sealed class ScalarStore(Database database)
         var result = new Dictionary<long, ScalarSummary>();
         while (reader.Read())
         {
-            result[reader.GetInt64(0)] = new ScalarSummary
-            {
-                Name = reader.GetString(1),
-                Value = reader.IsDBNull(2) ? double.NaN : reader.GetDouble(2),
-                Step = reader.GetInt64(3),
-                Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4) / 1000)),
-                Count = reader.GetInt64(5),
-            };
+            result[reader.GetInt64(0)] = ReadSummary(reader, 1);
         }
         return result;
     }
+
+    /// <summary>A summary from five columns starting at <paramref name="first"/>: name, last value, last step, last wall time (µs), count.</summary>
+    private static ScalarSummary ReadSummary(SqliteDataReader reader, int first) => new()
+    {
+        Name = reader.GetString(first),
+        Value = reader.IsDBNull(first + 1) ? double.NaN : reader.GetDouble(first + 1),
+        Step = reader.GetInt64(first + 2),
+        Time = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 3) / 1000)),
+        Count = reader.GetInt64(first + 4),
+    };
 
     /// <summary>One job's most recently reported scalar (in its latest attempt), or null before its first.</summary>
     public ScalarSummary? MostRecent(long jobNumber) =>
