@@ -4,20 +4,8 @@ namespace Meeshkan.Cli.Tests;
 
 /// <summary>Bad input: a one-line error that says what to do, a non-zero exit, and nothing queued.</summary>
 [TestFixture]
-public sealed class BadInputTests
+public sealed class BadInputTests : SandboxFixture
 {
-    private MeeshkanSandbox _sandbox = null!;
-
-    [OneTimeSetUp]
-    public void StartAgent()
-    {
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Start();
-    }
-
-    [OneTimeTearDown]
-    public void StopAgent() => _sandbox.Dispose();
-
     [TestCase(new[] { "submit", "missing.py" }, "script not found")]
     [TestCase(new[] { "submit", "missing.sh" }, "script not found")]
     [TestCase(new[] { "submit", "no-such-command-xyz" }, "command not found")]
@@ -37,20 +25,20 @@ public sealed class BadInputTests
     [TestCase(new[] { "report", "*nothing*" }, "no job matches")]
     public void Is_refused_with_a_clear_error_and_nothing_is_queued(string[] args, string message)
     {
-        _sandbox.WriteFile("x.py", "print(1)\n");
-        var before = _sandbox.Jobs().Count;
-        var result = _sandbox.Run(args);
+        Sandbox.WriteFile("x.py", "print(1)\n");
+        var before = Sandbox.Jobs().Count;
+        var result = Sandbox.Run(args);
         Assert.That(result.ExitCode, Is.Not.Zero, result.ToString());
         Assert.That(result.Stderr.Trim(), Is.Not.Empty, "says what went wrong");
         Assert.That(result.Stderr, Does.Contain(message));
         Assert.That(result.Stderr, Does.Not.Contain("   at "), "no stack trace");
-        Assert.That(_sandbox.Jobs().Count, Is.EqualTo(before));
+        Assert.That(Sandbox.Jobs().Count, Is.EqualTo(before));
     }
 
     [Test]
     public void A_huge_name_is_refused()
     {
-        var result = _sandbox.Run("submit", "-n", new string('x', 5000), "true");
+        var result = Sandbox.Run("submit", "-n", new string('x', 5000), "true");
         Assert.That(result.ExitCode, Is.Not.Zero);
         Assert.That(result.Stderr, Does.Contain("at most 256"));
     }
@@ -58,9 +46,9 @@ public sealed class BadInputTests
     [Test]
     public void Canceling_an_ended_job_says_it_has_ended()
     {
-        var number = _sandbox.Submit("true");
-        _sandbox.WaitForEnd(number);
-        var result = _sandbox.Run("cancel", "-y", number.ToString());
+        var number = Sandbox.Submit("true");
+        Sandbox.WaitForEnd(number);
+        var result = Sandbox.Run("cancel", "-y", number.ToString());
         Assert.That(result.ExitCode, Is.Not.Zero);
         Assert.That(result.Stderr, Does.Contain("already ended"));
     }

@@ -11,37 +11,28 @@ namespace Meeshkan.Cli.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class ParallelGpuTests
+public sealed class ParallelGpuTests() : SandboxFixture(AgentPer.Test)
 {
     private FakeNvidiaSmi _gpus = null!;
-    private MeeshkanSandbox _sandbox = null!;
 
-    [SetUp]
-    public void StartAgent()
+    protected override void Prepare(MeeshkanSandbox sandbox)
     {
         _gpus = new FakeNvidiaSmi();
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Environment["PATH"] = _gpus.SearchPath;
-        _sandbox.Ok("setup", "--slots", "3");
-        _sandbox.Start();
+        sandbox.Environment["PATH"] = _gpus.SearchPath;
+        sandbox.Ok("setup", "--slots", "3");
     }
 
-    [TearDown]
-    public void StopAgent()
-    {
-        _sandbox.Dispose();
-        _gpus.Dispose();
-    }
+    protected override void Stopped() => _gpus.Dispose();
 
     /// <summary>A job that records what it saw: "start_ns end_ns CUDA_VISIBLE_DEVICES|MEESHKAN_GPUS|MEESHKAN_SLOT".</summary>
-    private string Recorder() => _sandbox.WriteFile("record.sh", """
+    private string Recorder() => Sandbox.WriteFile("record.sh", """
         #!/bin/sh
         s=$(date +%s%N)
         sleep "$2"
         echo "$s $(date +%s%N) ${CUDA_VISIBLE_DEVICES-unset}|${MEESHKAN_GPUS-unset}|${MEESHKAN_SLOT-unset}" > "$1"
         """, executable: true);
 
-    private string Out(string name) => Path.Combine(_sandbox.WorkDir, name);
+    private string Out(string name) => Path.Combine(Sandbox.WorkDir, name);
 
     private const long StartJitter = 100_000_000; // ns: 0.1 s
 
@@ -54,7 +45,7 @@ public sealed class ParallelGpuTests
 
     private JsonElement ListedJson(long number)
     {
-        using var doc = JsonDocument.Parse(_sandbox.Ok("list", "--json"));
+        using var doc = JsonDocument.Parse(Sandbox.Ok("list", "--json"));
         return doc.RootElement.GetProperty("jobs").EnumerateArray()
             .First(j => j.GetProperty("number").GetString() == number.ToString(CultureInfo.InvariantCulture)).Clone();
     }
@@ -64,7 +55,7 @@ public sealed class ParallelGpuTests
     {
         var wanted = numbers.ToHashSet();
         var clock = Stopwatch.StartNew();
-        while (_sandbox.Jobs().Count(j => wanted.Contains(j.Number) && j.State is "FINISHED" or "FAILED" or "CANCELED") < wanted.Count)
+        while (Sandbox.Jobs().Count(j => wanted.Contains(j.Number) && j.State is "FINISHED" or "FAILED" or "CANCELED") < wanted.Count)
         {
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(seconds)), "jobs did not all end in time");
             Thread.Sleep(200);
@@ -75,9 +66,9 @@ public sealed class ParallelGpuTests
     public void Three_slots_run_three_jobs_at_the_same_time_each_in_its_own_slot_with_no_gpu()
     {
         var recorder = Recorder();
-        _sandbox.Ok("pause");
-        var jobs = Enumerable.Range(0, 3).Select(i => _sandbox.Submit(recorder, Out($"o{i}"), "2")).ToList();
-        _sandbox.Ok("resume");
+        Sandbox.Ok("pause");
+        var jobs = Enumerable.Range(0, 3).Select(i => Sandbox.Submit(recorder, Out($"o{i}"), "2")).ToList();
+        Sandbox.Ok("resume");
         WaitAllEnded(jobs);
         var runs = Enumerable.Range(0, 3).Select(i => Read(Out($"o{i}"))).ToList();
         Assert.That(runs.Max(r => r.Start), Is.LessThan(runs.Min(r => r.End)), "all three ran at one instant");
@@ -89,11 +80,11 @@ public sealed class ParallelGpuTests
     public void A_job_gets_its_gpus_in_cuda_visible_devices_and_shares_pack_on_one_gpu()
     {
         var recorder = Recorder();
-        _sandbox.Ok("pause");
-        var whole = _sandbox.Submit("--gpus", "2", recorder, Out("whole"), "1");
-        var half1 = _sandbox.Submit("--gpus", "1/2", recorder, Out("h1"), "1");
-        var half2 = _sandbox.Submit("--gpus", "0.5", recorder, Out("h2"), "1");
-        _sandbox.Ok("resume");
+        Sandbox.Ok("pause");
+        var whole = Sandbox.Submit("--gpus", "2", recorder, Out("whole"), "1");
+        var half1 = Sandbox.Submit("--gpus", "1/2", recorder, Out("h1"), "1");
+        var half2 = Sandbox.Submit("--gpus", "0.5", recorder, Out("h2"), "1");
+        Sandbox.Ok("resume");
         WaitAllEnded([whole, half1, half2]);
         var w = Read(Out("whole"));
         Assert.That(w.Cuda, Is.EqualTo("0,1"));
@@ -110,42 +101,42 @@ public sealed class ParallelGpuTests
     [Test]
     public void Status_shows_the_slots_and_a_table_of_gpus_with_their_holders()
     {
-        var job = _sandbox.Submit("--gpu-ids", "3", "sleep", "30");
-        _sandbox.WaitForState(job, TimeSpan.FromSeconds(30), "RUNNING");
-        var status = _sandbox.Ok("status");
+        var job = Sandbox.Submit("--gpu-ids", "3", "sleep", "30");
+        Sandbox.WaitForState(job, TimeSpan.FromSeconds(30), "RUNNING");
+        var status = Sandbox.Ok("status");
         Assert.That(status, Does.Contain("slots        3 (1 running)"));
         Assert.That(status, Does.Match(@"3\s+Fake GPU 3\s+\S+ / 16384 MiB\s+job " + job));
-        var list = _sandbox.Ok("list");
+        var list = Sandbox.Ok("list");
         Assert.That(list, Does.Contain("GPUS"));
-        _sandbox.Ok("cancel", "-y", job.ToString(CultureInfo.InvariantCulture));
+        Sandbox.Ok("cancel", "-y", job.ToString(CultureInfo.InvariantCulture));
     }
 
     [Test]
     public void A_job_waiting_for_gpus_says_so_and_starts_when_the_holder_ends()
     {
-        var holder = _sandbox.Submit("--gpus", "4", "sleep", "60");
-        _sandbox.WaitForState(holder, TimeSpan.FromSeconds(30), "RUNNING");
-        var waiting = _sandbox.Submit("--gpus", "2", "true");
-        var free = _sandbox.Submit("true");
-        _sandbox.WaitForEnd(free);
+        var holder = Sandbox.Submit("--gpus", "4", "sleep", "60");
+        Sandbox.WaitForState(holder, TimeSpan.FromSeconds(30), "RUNNING");
+        var waiting = Sandbox.Submit("--gpus", "2", "true");
+        var free = Sandbox.Submit("true");
+        Sandbox.WaitForEnd(free);
         Assert.That(ListedJson(waiting).GetProperty("waitingReason").GetString(), Is.EqualTo("waiting for 2 GPUs"));
-        Assert.That(_sandbox.Ok("list"), Does.Contain("waiting for 2 GPUs"));
-        _sandbox.Ok("cancel", "-y", holder.ToString(CultureInfo.InvariantCulture));
-        Assert.That(_sandbox.WaitForEnd(waiting).State, Is.EqualTo("FINISHED"));
-        Assert.That(_sandbox.Job(waiting)!.StartedAt, Is.GreaterThanOrEqualTo(_sandbox.Job(holder)!.FinishedAt!.Value));
+        Assert.That(Sandbox.Ok("list"), Does.Contain("waiting for 2 GPUs"));
+        Sandbox.Ok("cancel", "-y", holder.ToString(CultureInfo.InvariantCulture));
+        Assert.That(Sandbox.WaitForEnd(waiting).State, Is.EqualTo("FINISHED"));
+        Assert.That(Sandbox.Job(waiting)!.StartedAt, Is.GreaterThanOrEqualTo(Sandbox.Job(holder)!.FinishedAt!.Value));
     }
 
     [Test]
     public void Higher_priority_starts_first_and_equals_in_order()
     {
-        _sandbox.Ok("pause");
+        Sandbox.Ok("pause");
         var recorder = Recorder();
-        var low = _sandbox.Submit("--gpus", "4", recorder, Out("low"), "0.2");
-        var high = _sandbox.Submit("--gpus", "4", "--priority", "10", recorder, Out("high"), "0.2");
-        var mid1 = _sandbox.Submit("--gpus", "4", "--priority", "5", recorder, Out("mid1"), "0.2");
-        var mid2 = _sandbox.Submit("--gpus", "4", "--priority", "5", recorder, Out("mid2"), "0.2");
+        var low = Sandbox.Submit("--gpus", "4", recorder, Out("low"), "0.2");
+        var high = Sandbox.Submit("--gpus", "4", "--priority", "10", recorder, Out("high"), "0.2");
+        var mid1 = Sandbox.Submit("--gpus", "4", "--priority", "5", recorder, Out("mid1"), "0.2");
+        var mid2 = Sandbox.Submit("--gpus", "4", "--priority", "5", recorder, Out("mid2"), "0.2");
         Assert.That(ListedJson(high).GetProperty("waitingReason").GetString(), Does.StartWith("paused"));
-        _sandbox.Ok("resume");
+        Sandbox.Ok("resume");
         WaitAllEnded([low, high, mid1, mid2]);
         var order = new[] { "low", "high", "mid1", "mid2" }.OrderBy(n => Read(Out(n)).Start).ToList();
         Assert.That(order, Is.EqualTo(new[] { "high", "mid1", "mid2", "low" }));
@@ -155,72 +146,72 @@ public sealed class ParallelGpuTests
     public void A_gpu_busy_with_a_foreign_process_is_skipped_until_it_frees()
     {
         _gpus.SetUsed(9000, 0, 0, 0);
-        _sandbox.Ok("stop");
-        _sandbox.Start();
-        var job = _sandbox.Submit("--gpu-ids", "0", "true");
-        var other = _sandbox.Submit("--gpus", "1", "sh", "-c", "echo $CUDA_VISIBLE_DEVICES");
-        Assert.That(_sandbox.WaitForEnd(other).State, Is.EqualTo("FINISHED"));
-        Assert.That(_sandbox.Ok("logs", other.ToString(CultureInfo.InvariantCulture)).Trim(), Does.StartWith("1"), "GPU 0 skipped");
+        Sandbox.Ok("stop");
+        Sandbox.Start();
+        var job = Sandbox.Submit("--gpu-ids", "0", "true");
+        var other = Sandbox.Submit("--gpus", "1", "sh", "-c", "echo $CUDA_VISIBLE_DEVICES");
+        Assert.That(Sandbox.WaitForEnd(other).State, Is.EqualTo("FINISHED"));
+        Assert.That(Sandbox.Ok("logs", other.ToString(CultureInfo.InvariantCulture)).Trim(), Does.StartWith("1"), "GPU 0 skipped");
         Assert.That(ListedJson(job).GetProperty("waitingReason").GetString(), Does.Contain("GPU 0 is busy with a process outside Meeshkan"));
-        Assert.That(_sandbox.Ok("status"), Does.Contain("busy outside Meeshkan"));
+        Assert.That(Sandbox.Ok("status"), Does.Contain("busy outside Meeshkan"));
         _gpus.SetUsed(0, 0, 0, 0);
-        Assert.That(_sandbox.WaitForEnd(job, 30).State, Is.EqualTo("FINISHED"), "re-checked while it waits");
+        Assert.That(Sandbox.WaitForEnd(job, 30).State, Is.EqualTo("FINISHED"), "re-checked while it waits");
     }
 
     [Test]
     public void Pause_drains_and_is_kept_across_a_restart_and_a_waiting_job_can_be_canceled()
     {
-        var running = _sandbox.Submit("sleep", "2");
-        _sandbox.WaitForState(running, TimeSpan.FromSeconds(30), "RUNNING");
-        _sandbox.Ok("pause");
-        var queued = _sandbox.Submit("true");
-        var canceled = _sandbox.Submit("true");
-        Assert.That(_sandbox.WaitForEnd(running).State, Is.EqualTo("FINISHED"), "a running job goes on");
-        _sandbox.Ok("cancel", canceled.ToString(CultureInfo.InvariantCulture));
-        Assert.That(_sandbox.Job(canceled)!.State, Is.EqualTo("CANCELED"));
-        _sandbox.Ok("stop");
-        _sandbox.Start();
+        var running = Sandbox.Submit("sleep", "2");
+        Sandbox.WaitForState(running, TimeSpan.FromSeconds(30), "RUNNING");
+        Sandbox.Ok("pause");
+        var queued = Sandbox.Submit("true");
+        var canceled = Sandbox.Submit("true");
+        Assert.That(Sandbox.WaitForEnd(running).State, Is.EqualTo("FINISHED"), "a running job goes on");
+        Sandbox.Ok("cancel", canceled.ToString(CultureInfo.InvariantCulture));
+        Assert.That(Sandbox.Job(canceled)!.State, Is.EqualTo("CANCELED"));
+        Sandbox.Ok("stop");
+        Sandbox.Start();
         Thread.Sleep(1000);
-        Assert.That(_sandbox.Job(queued)!.State, Is.EqualTo("QUEUED"));
-        Assert.That(_sandbox.Ok("status"), Does.Contain("paused"));
-        _sandbox.Ok("resume");
-        Assert.That(_sandbox.WaitForEnd(queued).State, Is.EqualTo("FINISHED"));
+        Assert.That(Sandbox.Job(queued)!.State, Is.EqualTo("QUEUED"));
+        Assert.That(Sandbox.Ok("status"), Does.Contain("paused"));
+        Sandbox.Ok("resume");
+        Assert.That(Sandbox.WaitForEnd(queued).State, Is.EqualTo("FINISHED"));
     }
 
     [Test]
     public void Setup_slots_applies_to_a_running_agent()
     {
-        _sandbox.Ok("setup", "--slots", "1");
+        Sandbox.Ok("setup", "--slots", "1");
         var recorder = Recorder();
-        var first = _sandbox.Submit(recorder, Out("a"), "30");
-        var second = _sandbox.Submit(recorder, Out("b"), "1");
-        _sandbox.WaitForState(first, TimeSpan.FromSeconds(30), "RUNNING");
+        var first = Sandbox.Submit(recorder, Out("a"), "30");
+        var second = Sandbox.Submit(recorder, Out("b"), "1");
+        Sandbox.WaitForState(first, TimeSpan.FromSeconds(30), "RUNNING");
         Thread.Sleep(500);
-        Assert.That(_sandbox.Job(second)!.State, Is.EqualTo("QUEUED"), "one slot");
-        _sandbox.Ok("setup", "--slots", "2");
-        _sandbox.WaitForState(second, TimeSpan.FromSeconds(30), "RUNNING", "FINISHED");
-        Assert.That(_sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "started at once, not when the first ended");
-        _sandbox.Ok("setup", "--slots", "1");
-        Assert.That(_sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "lowering the slots never stops a running job");
-        _sandbox.Ok("cancel", "-y", first.ToString(CultureInfo.InvariantCulture));
+        Assert.That(Sandbox.Job(second)!.State, Is.EqualTo("QUEUED"), "one slot");
+        Sandbox.Ok("setup", "--slots", "2");
+        Sandbox.WaitForState(second, TimeSpan.FromSeconds(30), "RUNNING", "FINISHED");
+        Assert.That(Sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "started at once, not when the first ended");
+        Sandbox.Ok("setup", "--slots", "1");
+        Assert.That(Sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "lowering the slots never stops a running job");
+        Sandbox.Ok("cancel", "-y", first.ToString(CultureInfo.InvariantCulture));
     }
 
     [Test]
     public void After_kill_9_running_jobs_keep_their_gpus_and_slots_and_the_waiting_start_in_order()
     {
         var recorder = Recorder();
-        _sandbox.Ok("pause");
-        var running = new[] { "r0", "r1", "r2" }.Select(n => _sandbox.Submit("--gpus", "1", recorder, Out(n), "15")).ToList();
-        var waiting = Enumerable.Range(0, 10).Select(i => _sandbox.Submit("--gpus", "2", recorder, Out($"w{i}"), "0.2")).ToList();
-        _sandbox.Ok("resume");
+        Sandbox.Ok("pause");
+        var running = new[] { "r0", "r1", "r2" }.Select(n => Sandbox.Submit("--gpus", "1", recorder, Out(n), "15")).ToList();
+        var waiting = Enumerable.Range(0, 10).Select(i => Sandbox.Submit("--gpus", "2", recorder, Out($"w{i}"), "0.2")).ToList();
+        Sandbox.Ok("resume");
         foreach (var job in running)
         {
-            _sandbox.WaitForState(job, TimeSpan.FromSeconds(30), "RUNNING");
+            Sandbox.WaitForState(job, TimeSpan.FromSeconds(30), "RUNNING");
         }
         var before = running.Select(ListedJson).Select(j => j.GetProperty("gpus")[0].GetInt32()).ToList();
-        Process.GetProcessById(_sandbox.AgentPid!.Value).Kill();
+        Process.GetProcessById(Sandbox.AgentPid!.Value).Kill();
         Thread.Sleep(300);
-        _sandbox.Start();
+        Sandbox.Start();
         var after = running.Select(ListedJson).ToList();
         Assert.That(after.Select(j => j.GetProperty("gpus")[0].GetInt32()), Is.EqualTo(before), "kept their GPUs");
         Assert.That(after.Select(j => j.GetProperty("state").GetString()), Is.All.EqualTo("JOB_STATE_RUNNING"));
@@ -253,21 +244,21 @@ public sealed class ParallelGpuTests
             var priority = random.Next(-2, 3);
             var file = Out($"rand{i}");
             var seconds = (random.Next(301) / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
-            var request = new V1.SubmitJobRequest { WorkingDirectory = _sandbox.WorkDir, Gpus = wire[amount], Priority = priority };
+            var request = new V1.SubmitJobRequest { WorkingDirectory = Sandbox.WorkDir, Gpus = wire[amount], Priority = priority };
             request.Command.AddRange([recorder, file, seconds]);
             request.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH")!;
             batch.Jobs.Add(request);
             planned.Add((amount, priority, file));
         }
-        _sandbox.Ok("pause");
-        using (var channel = AgentChannel.ForSocket(_sandbox.SocketPath))
+        Sandbox.Ok("pause");
+        using (var channel = AgentChannel.ForSocket(Sandbox.SocketPath))
         {
             var reply = new V1.JobService.JobServiceClient(channel).SubmitJobs(batch);
             jobs.AddRange(reply.Jobs.Select((j, i) => (j.Number, planned[i].Amount, planned[i].Priority, planned[i].File)));
         }
-        _sandbox.Ok("resume");
+        Sandbox.Ok("resume");
         WaitAllEnded(jobs.Select(j => j.Number), 300);
-        var listed = _sandbox.Jobs().ToDictionary(j => j.Number);
+        var listed = Sandbox.Jobs().ToDictionary(j => j.Number);
         Assert.That(jobs.Select(j => listed[j.Number].State), Is.All.EqualTo("FINISHED"), "every job ended");
         var runs = jobs.Select(j => (Job: j, Run: Read(j.File))).ToList();
         var quarters = new Dictionary<string, int> { ["0"] = 0, ["1/4"] = 1, ["1/2"] = 2, ["1"] = 4, ["2"] = 4, ["4"] = 4 };
@@ -322,21 +313,21 @@ public sealed class ParallelGpuTests
     [TestCase(new[] { "setup", "--gpu-busy-memory", "-5" }, "--gpu-busy-memory")]
     public void Bad_input_is_one_line_exit_2_and_nothing_queued(string[] args, string message)
     {
-        var before = _sandbox.Jobs().Count;
-        var result = _sandbox.Run(args);
+        var before = Sandbox.Jobs().Count;
+        var result = Sandbox.Run(args);
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), result.ToString());
         Assert.That(result.Stderr, Does.Contain(message));
-        Assert.That(_sandbox.Jobs(), Has.Count.EqualTo(before));
+        Assert.That(Sandbox.Jobs(), Has.Count.EqualTo(before));
     }
 
     [Test]
     public void Gpus_on_an_agent_without_gpus_is_refused()
     {
-        _sandbox.Ok("setup", "--gpus", "none");
-        var result = _sandbox.Run("submit", "--gpus", "1", "true");
+        Sandbox.Ok("setup", "--gpus", "none");
+        var result = Sandbox.Run("submit", "--gpus", "1", "true");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Stderr, Does.Contain("no GPUs"));
-        Assert.That(_sandbox.Jobs(), Is.Empty);
+        Assert.That(Sandbox.Jobs(), Is.Empty);
     }
 }

@@ -13,31 +13,28 @@ namespace Meeshkan.Cli.Tests;
 /// drives it with `meeshkan --remote NAME ...`, as a user would from another computer.
 /// </summary>
 [TestFixture]
-public sealed class RemoteTests
+public sealed class RemoteTests() : SandboxFixture(AgentPer.Test)
 {
-    private MeeshkanSandbox _machine = null!;
     private MeeshkanSandbox _laptop = null!;
     private int _port;
     private string _token = null!;
     private string _fingerprint = null!;
 
+    /// <summary>The "machine": its agent listens.</summary>
+    private MeeshkanSandbox Machine => Sandbox;
+
+    protected override void StartAgent(MeeshkanSandbox sandbox) => _port = sandbox.StartListening();
+
     [SetUp]
-    public void StartListeningAgent()
+    public void AddRemote()
     {
-        _machine = new MeeshkanSandbox();
         _laptop = new MeeshkanSandbox();
-        _port = FreePort();
-        _machine.Ok("start", "--listen", $"127.0.0.1:{_port}");
-        (_token, _fingerprint) = ReadToken(_machine);
+        (_token, _fingerprint) = ReadToken(Machine);
         _laptop.Ok("remote", "add", "gpu", $"https://127.0.0.1:{_port}", "--token", _token, "--fingerprint", _fingerprint);
     }
 
     [TearDown]
-    public void StopAgent()
-    {
-        _laptop.Dispose();
-        _machine.Dispose();
-    }
+    public void RemoveLaptop() => _laptop.Dispose();
 
     [Test]
     public void The_token_and_certificate_are_made_on_first_use_and_readable_by_their_owner_only()
@@ -46,10 +43,10 @@ public sealed class RemoteTests
         Assert.That(_fingerprint, Does.Match("^([0-9A-F]{2}:){31}[0-9A-F]{2}$"));
         foreach (var file in new[] { "remote.token", "remote.pfx" })
         {
-            Assert.That(File.GetUnixFileMode(Path.Combine(_machine.Home, file)), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
+            Assert.That(File.GetUnixFileMode(Path.Combine(Machine.Home, file)), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
         }
         Assert.That(File.GetUnixFileMode(Path.Combine(_laptop.Home, "config")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
-        Assert.That(ReadToken(_machine), Is.EqualTo((_token, _fingerprint)), "shown again, not made again");
+        Assert.That(ReadToken(Machine), Is.EqualTo((_token, _fingerprint)), "shown again, not made again");
         var listed = _laptop.Ok("remote", "list");
         Assert.That(listed, Does.Contain("gpu").And.Contain($"https://127.0.0.1:{_port}").And.Not.Contain(_token));
     }
@@ -57,14 +54,14 @@ public sealed class RemoteTests
     [Test]
     public void A_remote_cli_lists_follows_logs_and_cancels_a_running_job_with_its_process_tree()
     {
-        var pids = Path.Combine(_machine.WorkDir, "pids");
-        _machine.WriteFile("tree.sh", $"""
+        var pids = Path.Combine(Machine.WorkDir, "pids");
+        Machine.WriteFile("tree.sh", $"""
             for i in 1 2 3; do echo "line $i"; sleep 0.2; done
             sleep 300 & echo $! >> {pids}; sleep 300 & echo $! >> {pids}; echo $$ >> {pids}; wait
             """);
-        var submitted = _laptop.Ok("--remote", "gpu", "submit", "--cwd", _machine.WorkDir, "tree.sh");
+        var submitted = _laptop.Ok("--remote", "gpu", "submit", "--cwd", Machine.WorkDir, "tree.sh");
         Assert.That(submitted, Does.StartWith("Job 1 submitted"));
-        _machine.WaitForState(1, TimeSpan.FromSeconds(20), "RUNNING");
+        Machine.WaitForState(1, TimeSpan.FromSeconds(20), "RUNNING");
         Wait.For(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 3, "the job and its two children", 30);
         var tree = File.ReadAllLines(pids).Select(int.Parse).ToArray();
 
@@ -81,7 +78,7 @@ public sealed class RemoteTests
         Assert.That(follow.ExitCode, Is.Zero);
         Wait.For(() => !tree.Any(Processes.Alive), "the whole tree gone", 30);
         Assert.That(tree.Where(Processes.Alive), Is.Empty, "every process of the job is gone");
-        Assert.That(_machine.Job(1)!.State, Is.EqualTo("CANCELED"));
+        Assert.That(Machine.Job(1)!.State, Is.EqualTo("CANCELED"));
     }
 
     [Test]
@@ -91,7 +88,7 @@ public sealed class RemoteTests
         _laptop.Environment["MEESHKAN_REMOTE"] = "gpu";
         var submitted = _laptop.Ok("submit", "--", "/bin/sh", "-c", "pwd; echo \"secret=$LAPTOP_SECRET\"");
         Assert.That(submitted, Does.StartWith("Job 1 submitted"), "MEESHKAN_REMOTE chooses the remote too");
-        _machine.WaitForEnd(1);
+        Machine.WaitForEnd(1);
         var logs = _laptop.Ok("logs", "1");
         Assert.That(logs, Is.EqualTo($"{Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)}\nsecret=\n"));
         Assert.That(_laptop.Ok("report", "1"), Does.Contain("no scalars reported yet"));
@@ -121,16 +118,16 @@ public sealed class RemoteTests
         Assert.That(refused.ExitCode, Is.Not.Zero);
         Assert.That(refused.Stderr, Does.Contain("refused the token"));
 
-        var rotated = _machine.Ok("remote", "rotate");
+        var rotated = Machine.Ok("remote", "rotate");
         var newToken = rotated.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
         Assert.That(newToken, Is.Not.EqualTo(_token));
         var old = _laptop.Run("--remote", "gpu", "list");
         Assert.That(old.Stderr, Does.Contain("refused the token"), "the old token stops working at once");
         _laptop.Ok("remote", "add", "gpu", $"https://127.0.0.1:{_port}", "--token", newToken, "--fingerprint", _fingerprint);
         Assert.That(_laptop.Run("--remote", "gpu", "list").ExitCode, Is.Zero, "the new token works without a restart");
-        Assert.That(_machine.Run("list").ExitCode, Is.Zero, "the Unix socket needs no token");
+        Assert.That(Machine.Run("list").ExitCode, Is.Zero, "the Unix socket needs no token");
 
-        var log = File.ReadAllText(Path.Combine(_machine.Home, "logs", "agent.log"));
+        var log = File.ReadAllText(Path.Combine(Machine.Home, "logs", "agent.log"));
         Assert.That(log, Does.Contain("Refused remote call /meeshkan.v1.JobService/ListJobs from 127.0.0.1: wrong token"));
         Assert.That(log, Does.Not.Contain(_token).And.Not.Contain(newToken).And.Not.Contain(_token[..^2] + "xx"), "no token in any log line");
     }
@@ -189,8 +186,8 @@ public sealed class RemoteTests
             Assert.That(System.Text.Encoding.ASCII.GetString(buffer, 0, read), Does.Not.Contain("HTTP/1.1 200").And.Not.Contain("jobs"),
                 "plain HTTP gets no answer from the TLS listener");
         }
-        Assert.That(_machine.Run("list").ExitCode, Is.Zero, "the agent is unharmed");
-        var log = File.ReadAllText(Path.Combine(_machine.Home, "logs", "agent.log"));
+        Assert.That(Machine.Run("list").ExitCode, Is.Zero, "the agent is unharmed");
+        var log = File.ReadAllText(Path.Combine(Machine.Home, "logs", "agent.log"));
         Assert.That(log, Does.Contain(": no token (failure"));
         Assert.That(log, Does.Not.Contain(_token));
     }
@@ -222,12 +219,5 @@ public sealed class RemoteTests
         // Wait until the stream has begun, so the cancel below lands while following.
         Thread.Sleep(1500);
         return process;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

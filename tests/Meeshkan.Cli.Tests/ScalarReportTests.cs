@@ -7,20 +7,8 @@ namespace Meeshkan.Cli.Tests;
 
 /// <summary>Scripts written for the original `meeshkan` package, run unchanged, as jobs and by hand.</summary>
 [TestFixture]
-public sealed class ScalarReportTests
+public sealed class ScalarReportTests() : SandboxFixture(AgentPer.Test)
 {
-    private MeeshkanSandbox _sandbox = null!;
-
-    [SetUp]
-    public void StartAgent()
-    {
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Start();
-    }
-
-    [TearDown]
-    public void StopAgent() => _sandbox.Dispose();
-
     private const string OriginalStyleScript = """
         import meeshkan
 
@@ -42,22 +30,22 @@ public sealed class ScalarReportTests
     [Test]
     public void A_submitted_original_style_script_reports_exactly_what_it_reported()
     {
-        _sandbox.WriteFile("original.py", OriginalStyleScript);
-        var number = _sandbox.Submit("original.py");
-        var job = _sandbox.WaitForEnd(number);
-        Assert.That(job.State, Is.EqualTo("FINISHED"), _sandbox.Run("logs", number.ToString()).ToString());
+        Sandbox.WriteFile("original.py", OriginalStyleScript);
+        var number = Sandbox.Submit("original.py");
+        var job = Sandbox.WaitForEnd(number);
+        Assert.That(job.State, Is.EqualTo("FINISHED"), Sandbox.Run("logs", number.ToString()).ToString());
 
         var report = Report(number);
         Assert.That(report["train loss"], Is.EqualTo((Value: 1.0 / 500, Step: 499L, Count: 500L)));
         Assert.That(report["evaluation loss"].Value, Is.EqualTo(1.0 / 500 + 0.01).Within(1e-12));
         Assert.That(report["F1"], Is.EqualTo((Value: 0.05 + 400 / 1000.0, Step: 4L, Count: 5L)));
 
-        var history = _sandbox.Ok("report", number.ToString(), "--history", "train loss");
+        var history = Sandbox.Ok("report", number.ToString(), "--history", "train loss");
         var lines = history.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(501), "a header and every point");
         Assert.That(lines[1], Does.StartWith("0 ").And.Contain(" 1 "));
 
-        var text = _sandbox.Ok("report", number.ToString());
+        var text = Sandbox.Ok("report", number.ToString());
         Assert.That(text, Does.Contain("Conditions met:"));
         Assert.That(text, Does.Contain("f1 < 0.1"), "the F1 lambda fired (0.05 < 0.1)");
         Assert.That(text, Does.Contain("abs(train_loss - eval_loss) > 0.2"), "the spike at step 250 fired");
@@ -66,7 +54,7 @@ public sealed class ScalarReportTests
     [Test]
     public void The_same_script_run_by_hand_as_a_blocking_job_is_listed_and_recorded()
     {
-        _sandbox.WriteFile("blocking.py", """
+        Sandbox.WriteFile("blocking.py", """
             import meeshkan
 
             @meeshkan.as_blocking_job(job_name="by-hand", report_interval_secs=60)
@@ -78,7 +66,7 @@ public sealed class ScalarReportTests
             """);
         var result = RunPython("blocking.py");
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
-        var job = _sandbox.Jobs().Single(j => j.Name == "by-hand");
+        var job = Sandbox.Jobs().Single(j => j.Name == "by-hand");
         Assert.That(job.State, Is.EqualTo("FINISHED"));
         Assert.That(Report(job.Number)["loss"], Is.EqualTo((Value: 1.0, Step: 999L, Count: 1000L)));
     }
@@ -86,7 +74,7 @@ public sealed class ScalarReportTests
     [Test]
     public void A_blocking_job_that_raises_is_failed_with_the_exception()
     {
-        _sandbox.WriteFile("raises.py", """
+        Sandbox.WriteFile("raises.py", """
             import meeshkan
 
             @meeshkan.as_blocking_job("explodes", 60)
@@ -99,7 +87,7 @@ public sealed class ScalarReportTests
         var result = RunPython("raises.py");
         Assert.That(result.ExitCode, Is.Not.Zero);
         Assert.That(result.Stderr, Does.Contain("diverged at step 3"));
-        var job = _sandbox.Jobs().Single(j => j.Name == "explodes");
+        var job = Sandbox.Jobs().Single(j => j.Name == "explodes");
         Assert.That(job.State, Is.EqualTo("FAILED"));
         Assert.That(job.FailureReason, Does.Contain("diverged at step 3"));
         Assert.That(Report(job.Number)["loss"].Count, Is.EqualTo(1));
@@ -108,15 +96,15 @@ public sealed class ScalarReportTests
     [Test]
     public void An_expression_condition_is_evaluated_by_the_agent()
     {
-        _sandbox.WriteFile("expr.py", """
+        Sandbox.WriteFile("expr.py", """
             import meeshkan
             meeshkan.add_condition("[eval loss] - [train loss] > 0.2")
             for step in range(100):
                 meeshkan.report_scalar("train loss", 0.1, "eval loss", 0.5 if step == 50 else 0.15)
             """);
-        var number = _sandbox.Submit("expr.py");
-        Assert.That(_sandbox.WaitForEnd(number).State, Is.EqualTo("FINISHED"), _sandbox.Run("logs", number.ToString()).ToString());
-        using var doc = JsonDocument.Parse(_sandbox.Ok("report", number.ToString(), "--json"));
+        var number = Sandbox.Submit("expr.py");
+        Assert.That(Sandbox.WaitForEnd(number).State, Is.EqualTo("FINISHED"), Sandbox.Run("logs", number.ToString()).ToString());
+        using var doc = JsonDocument.Parse(Sandbox.Ok("report", number.ToString(), "--json"));
         var events = doc.RootElement.GetProperty("conditionEvents").EnumerateArray().ToList();
         Assert.That(events, Has.Count.EqualTo(1), "fired once, then the cooldown holds");
         Assert.That(events[0].GetProperty("values").GetProperty("eval loss").GetDouble(), Is.EqualTo(0.5));
@@ -125,23 +113,23 @@ public sealed class ScalarReportTests
     [Test]
     public void A_malformed_expression_is_a_clear_error_in_the_script()
     {
-        _sandbox.WriteFile("bad.py", """
+        Sandbox.WriteFile("bad.py", """
             import meeshkan
             try:
                 meeshkan.add_condition("loss >")
             except ValueError as e:
                 print("REJECTED", e)
             """);
-        var number = _sandbox.Submit("bad.py");
-        _sandbox.WaitForEnd(number);
-        Assert.That(_sandbox.Ok("logs", number.ToString()), Does.Contain("REJECTED"));
+        var number = Sandbox.Submit("bad.py");
+        Sandbox.WaitForEnd(number);
+        Assert.That(Sandbox.Ok("logs", number.ToString()), Does.Contain("REJECTED"));
     }
 
     [Test]
     public void With_no_agent_a_script_runs_to_the_end_with_one_warning()
     {
-        _sandbox.Ok("stop");
-        _sandbox.WriteFile("alone.py", """
+        Sandbox.Ok("stop");
+        Sandbox.WriteFile("alone.py", """
             import meeshkan
             meeshkan.add_condition("loss", lambda l: l < 0)
             for step in range(10000):
@@ -159,7 +147,7 @@ public sealed class ScalarReportTests
     [Test]
     public void A_job_killed_with_sigkill_keeps_everything_it_flushed()
     {
-        _sandbox.WriteFile("killed.py", """
+        Sandbox.WriteFile("killed.py", """
             import os, signal, meeshkan
             for step in range(50000):
                 meeshkan.report_scalar("loss", step)
@@ -168,8 +156,8 @@ public sealed class ScalarReportTests
                 meeshkan.report_scalar("loss", step)
             os.kill(os.getpid(), signal.SIGKILL)
             """);
-        var number = _sandbox.Submit("killed.py");
-        var job = _sandbox.WaitForEnd(number);
+        var number = Sandbox.Submit("killed.py");
+        var job = Sandbox.WaitForEnd(number);
         Assert.That(job.State, Is.EqualTo("FAILED"));
         Assert.That(job.FailureReason, Does.Contain("signal 9"));
         var loss = Report(number)["loss"];
@@ -181,9 +169,9 @@ public sealed class ScalarReportTests
     public void The_pytorch_example_trains_and_reports()
     {
         var example = Path.Combine(MeeshkanSandbox.RepoRoot, "examples", "pytorch_digits.py");
-        var number = _sandbox.Submit("-n", "digits", example);
-        var job = _sandbox.WaitForEnd(number, seconds: 180);
-        Assert.That(job.State, Is.EqualTo("FINISHED"), _sandbox.Run("logs", number.ToString()).ToString());
+        var number = Sandbox.Submit("-n", "digits", example);
+        var job = Sandbox.WaitForEnd(number, seconds: 180);
+        Assert.That(job.State, Is.EqualTo("FINISHED"), Sandbox.Run("logs", number.ToString()).ToString());
         var report = Report(number);
         Assert.That(report.Keys, Is.SupersetOf(new[] { "train loss", "test loss", "test accuracy" }));
         Assert.That(report["test accuracy"].Value, Is.GreaterThan(0.8));
@@ -193,13 +181,13 @@ public sealed class ScalarReportTests
     {
         var start = new ProcessStartInfo("/usr/bin/python3")
         {
-            WorkingDirectory = _sandbox.WorkDir,
+            WorkingDirectory = Sandbox.WorkDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(script);
-        start.Environment["MEESHKAN_HOME"] = _sandbox.Home;
+        start.Environment["MEESHKAN_HOME"] = Sandbox.Home;
         start.Environment["PYTHONPATH"] = Path.Combine(MeeshkanSandbox.RepoRoot, "clients", "python");
         start.Environment.Remove("MEESHKAN_JOB_ID");
         if (jobId is not null)
@@ -217,5 +205,5 @@ public sealed class ScalarReportTests
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private Dictionary<string, (double Value, long Step, long Count)> Report(long number) => _sandbox.Scalars(number);
+    private Dictionary<string, (double Value, long Step, long Count)> Report(long number) => Sandbox.Scalars(number);
 }

@@ -6,20 +6,8 @@ namespace Meeshkan.Cli.Tests;
 
 /// <summary>submit --stop-if and add_condition(..., action="stop"): the agent stops a job whose metrics go wrong.</summary>
 [TestFixture]
-public sealed class StopConditionTests
+public sealed class StopConditionTests() : SandboxFixture(AgentPer.Test)
 {
-    private MeeshkanSandbox _sandbox = null!;
-
-    [SetUp]
-    public void StartAgent()
-    {
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Start();
-    }
-
-    [TearDown]
-    public void StopAgent() => _sandbox.Dispose();
-
     // Reports a good loss, then NaN, then waits for a file the test never creates: only a stop ends it.
     private const string Diverging = """
         import math, os, time
@@ -49,20 +37,20 @@ public sealed class StopConditionTests
     [Test]
     public void Stop_if_stops_a_python_job_reporting_NaN_and_it_is_not_retried()
     {
-        _sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, ""));
-        var number = _sandbox.Submit("--stop-if", "isnan([train loss])", "--retries", "2", "train.py");
+        Sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, ""));
+        var number = Sandbox.Submit("--stop-if", "isnan([train loss])", "--retries", "2", "train.py");
 
-        AssertStopped(_sandbox, number);
-        using var listed = JsonDocument.Parse(_sandbox.Ok("list", "--json"));
+        AssertStopped(Sandbox, number);
+        using var listed = JsonDocument.Parse(Sandbox.Ok("list", "--json"));
         Assert.That(listed.RootElement.GetProperty("jobs")[0].GetProperty("attempt").GetInt32(), Is.EqualTo(1), "a stop is not retried");
     }
 
     [Test]
     public void A_stopped_jobs_record_carries_the_condition_that_stopped_it_with_its_values()
     {
-        _sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, ""));
-        var number = _sandbox.Submit("--stop-if", "isnan([train loss])", "train.py");
-        var ended = _sandbox.WaitForEnd(number);
+        Sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, ""));
+        var number = Sandbox.Submit("--stop-if", "isnan([train loss])", "train.py");
+        var ended = Sandbox.WaitForEnd(number);
         Assert.That(ended.State, Is.EqualTo("FAILED"));
 
         static void AssertStoppedBy(JsonElement job)
@@ -72,48 +60,48 @@ public sealed class StopConditionTests
             Assert.That(stoppedBy.GetProperty("action").GetString(), Is.EqualTo("CONDITION_ACTION_STOP"));
             Assert.That(stoppedBy.GetProperty("values").GetProperty("train loss").GetString(), Is.EqualTo("NaN"));
         }
-        using (var report = JsonDocument.Parse(_sandbox.Ok("report", number.ToString(CultureInfo.InvariantCulture), "--json")))
+        using (var report = JsonDocument.Parse(Sandbox.Ok("report", number.ToString(CultureInfo.InvariantCulture), "--json")))
         {
             AssertStoppedBy(report.RootElement.GetProperty("job"));
         }
-        using (var listed = JsonDocument.Parse(_sandbox.Ok("list", "--json")))
+        using (var listed = JsonDocument.Parse(Sandbox.Ok("list", "--json")))
         {
             AssertStoppedBy(listed.RootElement.GetProperty("jobs")[0]);
         }
 
         // A job that ended otherwise has none.
-        var other = _sandbox.Submit("false");
-        _sandbox.WaitForEnd(other);
-        using var plain = JsonDocument.Parse(_sandbox.Ok("report", other.ToString(CultureInfo.InvariantCulture), "--json"));
+        var other = Sandbox.Submit("false");
+        Sandbox.WaitForEnd(other);
+        using var plain = JsonDocument.Parse(Sandbox.Ok("report", other.ToString(CultureInfo.InvariantCulture), "--json"));
         Assert.That(!plain.RootElement.GetProperty("job").TryGetProperty("stoppedBy", out var none) || none.ValueKind == JsonValueKind.Null, Is.True);
     }
 
     [Test]
     public void Add_condition_with_the_stop_action_stops_a_python_job()
     {
-        _sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, "meeshkan.add_condition(\"isnan([train loss])\", action=\"stop\")"));
-        var number = _sandbox.Submit("train.py");
+        Sandbox.WriteFile("train.py", string.Format(CultureInfo.InvariantCulture, Diverging, "meeshkan.add_condition(\"isnan([train loss])\", action=\"stop\")"));
+        var number = Sandbox.Submit("train.py");
 
-        AssertStopped(_sandbox, number);
+        AssertStopped(Sandbox, number);
     }
 
     [Test]
     public void The_csharp_sdk_stop_condition_stops_a_job_reporting_NaN()
     {
-        var number = _sandbox.Submit("-n", "csharp-diverge", MeeshkanSandbox.CSharpExample, "--diverge");
+        var number = Sandbox.Submit("-n", "csharp-diverge", MeeshkanSandbox.CSharpExample, "--diverge");
 
-        var ended = _sandbox.WaitForEnd(number, seconds: 120);
-        Assert.That(ended.State, Is.EqualTo("FAILED"), _sandbox.Run("logs", number.ToString(CultureInfo.InvariantCulture)).ToString());
+        var ended = Sandbox.WaitForEnd(number, seconds: 120);
+        Assert.That(ended.State, Is.EqualTo("FAILED"), Sandbox.Run("logs", number.ToString(CultureInfo.InvariantCulture)).ToString());
         Assert.That(ended.FailureReason, Is.EqualTo("stopped by condition isnan([train loss]) (train loss = NaN)"));
-        Assert.That(_sandbox.Ok("logs", number.ToString(CultureInfo.InvariantCulture)), Does.Not.Contain("done"), "stopped before its end");
+        Assert.That(Sandbox.Ok("logs", number.ToString(CultureInfo.InvariantCulture)), Does.Not.Contain("done"), "stopped before its end");
     }
 
     [Test]
     public void Stop_if_stops_a_csharp_job_reporting_NaN()
     {
-        var number = _sandbox.Submit("-n", "csharp-stop-if", "--stop-if", "isnan([train loss])", MeeshkanSandbox.CSharpExample, "--diverge");
+        var number = Sandbox.Submit("-n", "csharp-stop-if", "--stop-if", "isnan([train loss])", MeeshkanSandbox.CSharpExample, "--diverge");
 
-        var ended = _sandbox.WaitForEnd(number, seconds: 120);
+        var ended = Sandbox.WaitForEnd(number, seconds: 120);
         Assert.That(ended.State, Is.EqualTo("FAILED"));
         Assert.That(ended.FailureReason, Does.StartWith("stopped by condition isnan([train loss])"));
     }

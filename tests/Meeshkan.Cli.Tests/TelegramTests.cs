@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Meeshkan.Testing;
@@ -13,42 +12,43 @@ namespace Meeshkan.Cli.Tests;
 /// (getUpdates with long polling and offsets, sendMessage, sendPhoto as multipart, answerCallbackQuery).
 /// </summary>
 [TestFixture]
-public sealed class TelegramTests
+public sealed class TelegramTests() : SandboxFixture(AgentPer.Test)
 {
     private const string BotToken = "123456789:AAE-fake-bot-token-never-logged";
     private const long Allowed = 111;
     private const long Stranger = 999;
 
-    private MeeshkanSandbox _sandbox = null!;
     private FakeBotApi _bot = null!;
+    private string _agentLog = "";
 
-    [SetUp]
-    public void StartAgentWithBot()
+    protected override void Prepare(MeeshkanSandbox sandbox)
     {
         _bot = new FakeBotApi(BotToken) { FailFirstPolls = 1 };
-        _sandbox = new MeeshkanSandbox();
-        var setup = _sandbox.Run("setup", "--telegram-token", BotToken, "--telegram-chat", Allowed.ToString(), "--telegram-api", _bot.BaseAddress);
+        var setup = sandbox.Run("setup", "--telegram-token", BotToken, "--telegram-chat", Allowed.ToString(), "--telegram-api", _bot.BaseAddress);
         Assert.That(setup.ExitCode, Is.Zero, setup.ToString());
         Assert.That(setup.Stdout + setup.Stderr, Does.Not.Contain(BotToken));
-        _sandbox.Start();
     }
 
+    /// <summary>Runs before the agent's folder goes: its whole log, once it has stopped.</summary>
     [TearDown]
-    public void Stop()
+    public void StopAndReadLog()
     {
-        var log = Path.Combine(_sandbox.Home, "logs", "agent.log");
-        _sandbox.Run("stop", "--cancel-jobs");
-        var text = File.Exists(log) ? File.ReadAllText(log) : "";
-        _sandbox.Dispose();
+        var log = Path.Combine(Sandbox.Home, "logs", "agent.log");
+        Sandbox.Run("stop", "--cancel-jobs");
+        _agentLog = File.Exists(log) ? File.ReadAllText(log) : "";
+    }
+
+    protected override void Stopped()
+    {
         _bot.Dispose();
-        Assert.That(text, Does.Not.Contain(BotToken).And.Not.Contain("AAE-fake"), "the bot token is in no log line");
+        Assert.That(_agentLog, Does.Not.Contain(BotToken).And.Not.Contain("AAE-fake"), "the bot token is in no log line");
     }
 
     [Test]
     public void The_bot_answers_each_command_from_the_allowed_chat_and_sends_the_chart_as_a_photo()
     {
-        var printer = _sandbox.Submit("-n", "printer", "--", "/bin/sh", "-c", "echo hello-out; echo oops-err >&2");
-        _sandbox.WaitForEnd(printer);
+        var printer = Sandbox.Submit("-n", "printer", "--", "/bin/sh", "-c", "echo hello-out; echo oops-err >&2");
+        Sandbox.WaitForEnd(printer);
         var trainer = RegisterJobWithScalars("trainer");
 
         _bot.PushMessage(Allowed, "/list");
@@ -77,7 +77,7 @@ public sealed class TelegramTests
         // Telegram is a notification channel too.
         var finished = _bot.WaitForSent(s => s.Method == "sendMessage" && s.Text.StartsWith($"Job {printer} (printer) finished", StringComparison.Ordinal));
         Assert.That(finished.ChatId, Is.EqualTo(Allowed));
-        Assert.That(File.ReadAllText(Path.Combine(_sandbox.Home, "logs", "agent.log")), Does.Contain("Telegram bot: polling failed"),
+        Assert.That(File.ReadAllText(Path.Combine(Sandbox.Home, "logs", "agent.log")), Does.Contain("Telegram bot: polling failed"),
             "the first poll failed and was retried");
     }
 
@@ -90,51 +90,51 @@ public sealed class TelegramTests
         _bot.WaitForSent(s => s.ChatId == Allowed && s.Method == "sendMessage" && s.Text.StartsWith("No jobs yet", StringComparison.Ordinal));
         Assert.That(_bot.Sent.Where(s => s.ChatId == Stranger), Is.Empty, "updates are handled in order: the stranger's came first, unanswered");
         Assert.That(_bot.CallbackAnswers, Is.Empty);
-        var log = File.ReadAllText(Path.Combine(_sandbox.Home, "logs", "agent.log"));
+        var log = File.ReadAllText(Path.Combine(Sandbox.Home, "logs", "agent.log"));
         Assert.That(log, Does.Contain($"ignored a message from chat {Stranger}").And.Contain($"ignored a button press from chat {Stranger}"));
     }
 
     [Test]
     public void A_job_is_canceled_only_after_confirmation_by_button_or_confirm()
     {
-        var first = _sandbox.Submit("-n", "long-one", "--", "sleep", "300");
-        _sandbox.WaitForState(first, TimeSpan.FromSeconds(20), "RUNNING");
+        var first = Sandbox.Submit("-n", "long-one", "--", "sleep", "300");
+        Sandbox.WaitForState(first, TimeSpan.FromSeconds(20), "RUNNING");
 
         _bot.PushMessage(Allowed, $"/cancel {first}");
         var question = _bot.WaitForSent(s => s.Text.StartsWith($"Cancel job {first} (long-one)", StringComparison.Ordinal));
         var button = question.ReplyMarkup?["inline_keyboard"]?[0]?[0];
         Assert.That(button?["callback_data"]?.GetValue<string>(), Is.EqualTo($"cancel:{first}"));
         Thread.Sleep(500);
-        Assert.That(_sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "asking is not canceling");
+        Assert.That(Sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "asking is not canceling");
 
         _bot.PushMessage(Stranger, $"/confirm {first}");
         _bot.PushCallback(Stranger, $"cancel:{first}");
         _bot.PushMessage(Allowed, "/list");
         _bot.WaitForSent(s => s.Text.StartsWith("Latest", StringComparison.Ordinal));
-        Assert.That(_sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "another chat cannot confirm");
+        Assert.That(Sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "another chat cannot confirm");
 
         var pressId = _bot.PushCallback(Allowed, $"cancel:{first}");
         var done = _bot.WaitForSent(s => s.Text.StartsWith($"Job {first} (long-one) canceled (was RUNNING)", StringComparison.Ordinal));
         Assert.That(done.ChatId, Is.EqualTo(Allowed));
         Assert.That(_bot.CallbackAnswers, Does.Contain(pressId), "the button press is answered");
-        Assert.That(_sandbox.Job(first)!.State, Is.EqualTo("CANCELED"));
+        Assert.That(Sandbox.Job(first)!.State, Is.EqualTo("CANCELED"));
 
-        var second = _sandbox.Submit("-n", "second", "--", "sleep", "300");
-        _sandbox.WaitForState(second, TimeSpan.FromSeconds(20), "RUNNING");
+        var second = Sandbox.Submit("-n", "second", "--", "sleep", "300");
+        Sandbox.WaitForState(second, TimeSpan.FromSeconds(20), "RUNNING");
         _bot.PushMessage(Allowed, $"/confirm {second}");
         _bot.WaitForSent(s => s.Text.StartsWith($"Nothing to confirm for job {second}", StringComparison.Ordinal));
-        Assert.That(_sandbox.Job(second)!.State, Is.EqualTo("RUNNING"), "a confirmation without a question does nothing");
+        Assert.That(Sandbox.Job(second)!.State, Is.EqualTo("RUNNING"), "a confirmation without a question does nothing");
         _bot.PushMessage(Allowed, $"/cancel {second}");
         _bot.WaitForSent(s => s.Text.StartsWith($"Cancel job {second}", StringComparison.Ordinal));
         _bot.PushMessage(Allowed, $"/confirm {second}");
         _bot.WaitForSent(s => s.Text.StartsWith($"Job {second} (second) canceled (was RUNNING)", StringComparison.Ordinal));
-        Assert.That(_sandbox.Job(second)!.State, Is.EqualTo("CANCELED"));
+        Assert.That(Sandbox.Job(second)!.State, Is.EqualTo("CANCELED"));
     }
 
     /// <summary>A running job (this test process) that reported loss 1, 0.5, 0.25.</summary>
     private long RegisterJobWithScalars(string name)
     {
-        using var channel = AgentChannel.ForSocket(_sandbox.SocketPath);
+        using var channel = AgentChannel.ForSocket(Sandbox.SocketPath);
         var reports = new ReportService.ReportServiceClient(channel);
         var job = reports.RegisterJob(new RegisterJobRequest { Name = name, Pid = Environment.ProcessId, Command = { "trainer" } });
         reports.ReportScalars(new ScalarBatch { JobId = job.Id, Names = { "loss" }, NameIndex = { 0, 0, 0 }, Values = { 1, 0.5, 0.25 } });
@@ -161,7 +161,7 @@ internal sealed class FakeBotApi : IDisposable
     public FakeBotApi(string token)
     {
         _token = token;
-        var port = FreePort();
+        var port = Ports.Free();
         BaseAddress = $"http://127.0.0.1:{port}";
         _listener.Prefixes.Add(BaseAddress + "/");
         _listener.Start();
@@ -392,13 +392,6 @@ internal sealed class FakeBotApi : IDisposable
         context.Response.ContentLength64 = bytes.Length;
         await context.Response.OutputStream.WriteAsync(bytes);
         context.Response.Close();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

@@ -121,6 +121,14 @@ public sealed class MeeshkanSandbox : IDisposable
 
     public void Start() => Ok("start");
 
+    /// <summary>Starts the agent listening for remote CLIs with TLS on 127.0.0.1 at a free port, and returns the port.</summary>
+    public int StartListening()
+    {
+        var port = Ports.Free();
+        Ok("start", "--listen", $"127.0.0.1:{port}");
+        return port;
+    }
+
     /// <summary>Writes a file in the work folder (executable when it is a script) and returns its path.</summary>
     public string WriteFile(string name, string content, bool executable = false)
     {

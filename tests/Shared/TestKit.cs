@@ -72,3 +72,15 @@ public static class ScalarBatches
         return batch;
     }
 }
+
+/// <summary>TCP ports on loopback.</summary>
+public static class Ports
+{
+    /// <summary>A port free on 127.0.0.1 just now (the system's pick), for a listener the test starts next.</summary>
+    public static int Free()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Meeshkan.Testing;
@@ -14,26 +13,19 @@ namespace Meeshkan.Cli.Tests.Faults;
 /// agent's log has one line per refusal, no stack trace.
 /// </summary>
 [TestFixture]
-public sealed class RemoteFloodTests
+public sealed class RemoteFloodTests() : SandboxFixture(AgentPer.Test)
 {
-    private MeeshkanSandbox _machine = null!;
     private int _port;
 
-    [SetUp]
-    public void StartListeningAgent()
-    {
-        _machine = new MeeshkanSandbox();
-        _port = FreePort();
-        _machine.Ok("start", "--listen", $"127.0.0.1:{_port}");
-    }
+    /// <summary>The "machine": its agent listens.</summary>
+    private MeeshkanSandbox Machine => Sandbox;
 
-    [TearDown]
-    public void StopAgent() => _machine.Dispose();
+    protected override void StartAgent(MeeshkanSandbox sandbox) => _port = sandbox.StartListening();
 
     [Test]
     public async Task A_flood_of_unauthenticated_25_MB_calls_leaves_the_agents_memory_flat()
     {
-        var pid = _machine.AgentPid ?? throw new AssertionException("no agent pid");
+        var pid = Machine.AgentPid ?? throw new AssertionException("no agent pid");
         using var channel = UnauthenticatedChannel();
         var jobs = new JobService.JobServiceClient(channel);
         // Warm the listener (TLS, HTTP/2) with one small refused call, so that what is measured is the bodies.
@@ -66,9 +58,9 @@ public sealed class RemoteFloodTests
         TestContext.Out.WriteLine($"agent RSS before {before.Rss / 1024} MB, after {after.Rss / 1024} MB, peak {after.Peak / 1024} MB; 16 x 25 MB refused in {stopwatch.ElapsedMilliseconds} ms");
         Assert.That(codes, Has.All.EqualTo(StatusCode.Unauthenticated));
         Assert.That(after.Peak - before.Peak, Is.LessThan(64 * 1024), "peak RSS grew by less than 64 MB (400 MB of bodies were sent)");
-        Assert.That(_machine.Job(1), Is.Null, "nothing was submitted");
-        FaultKit.Healthy(FaultKit.Channel(_machine));
-        var log = File.ReadAllText(Path.Combine(_machine.Home, "logs", "agent.log"));
+        Assert.That(Machine.Job(1), Is.Null, "nothing was submitted");
+        FaultKit.Healthy(FaultKit.Channel(Machine));
+        var log = File.ReadAllText(Path.Combine(Machine.Home, "logs", "agent.log"));
         Assert.That(log, Does.Not.Contain("Exception was thrown by handler").And.Not.Contain("   at "), "no stack trace per call");
         FaultCounts.Checked(16);
     }
@@ -111,13 +103,6 @@ public sealed class RemoteFloodTests
         long Field(string name) => long.Parse(lines.First(l => l.StartsWith(name, StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
         return (Field("VmRSS:"), Field("VmHWM:"));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>A gRPC frame that announces <c>declared</c> bytes, sends <c>sent</c> of them and then waits.</summary>

@@ -11,32 +11,25 @@ namespace Meeshkan.Cli.Tests.Faults;
 /// the refused call is stored.
 /// </summary>
 [TestFixture]
-public sealed class RpcBadInputTests
+public sealed class RpcBadInputTests : SandboxFixture
 {
-    private MeeshkanSandbox _sandbox = null!;
     private GrpcChannel _channel = null!;
     private JobService.JobServiceClient _jobs = null!;
     private ReportService.ReportServiceClient _reports = null!;
     private string _jobId = null!;
 
     [OneTimeSetUp]
-    public void StartAgentAndJob()
+    public void StartJob()
     {
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Start();
-        _channel = FaultKit.Channel(_sandbox);
+        _channel = FaultKit.Channel(Sandbox);
         _jobs = new JobService.JobServiceClient(_channel);
         _reports = new ReportService.ReportServiceClient(_channel);
-        var number = _sandbox.Submit("sleep", "3600");
-        _jobId = _sandbox.WaitForState(number, TimeSpan.FromSeconds(60), "RUNNING").Id;
+        var number = Sandbox.Submit("sleep", "3600");
+        _jobId = Sandbox.WaitForState(number, TimeSpan.FromSeconds(60), "RUNNING").Id;
     }
 
     [OneTimeTearDown]
-    public void StopAgent()
-    {
-        _channel.Dispose();
-        _sandbox.Dispose();
-    }
+    public void CloseChannel() => _channel.Dispose();
 
     private static readonly DateTime NoDeadline = DateTime.MaxValue;
 

@@ -8,25 +8,17 @@ namespace Meeshkan.Cli.Tests.Output;
 /// such job (issue 20, item 6); and `status --json` is JSON whether or not an agent runs (item 7).
 /// </summary>
 [TestFixture]
-public sealed class ExitCodeTests
+public sealed class ExitCodeTests : SandboxFixture
 {
     private MeeshkanSandbox _idle = null!;
-    private MeeshkanSandbox _running = null!;
+
+    /// <summary>The one with an agent.</summary>
+    private MeeshkanSandbox Running => Sandbox;
 
     [OneTimeSetUp]
-    public void StartOneAgent()
-    {
-        _idle = new MeeshkanSandbox();
-        _running = new MeeshkanSandbox();
-        _running.Start();
-    }
+    public void MakeIdle() => _idle = new MeeshkanSandbox();
 
-    [OneTimeTearDown]
-    public void StopIt()
-    {
-        _running.Dispose();
-        _idle.Dispose();
-    }
+    protected override void Stopped() => _idle.Dispose();
 
     [TestCase(0, new string[0])]
     [TestCase(0, new[] { "--help" })]
@@ -78,7 +70,7 @@ public sealed class ExitCodeTests
     [TestCase(0, new[] { "clear", "-y" })]
     public void With_an_agent(int expected, string[] args)
     {
-        var result = _running.Run(args);
+        var result = Running.Run(args);
         Assert.That(result.ExitCode, Is.EqualTo(expected), result.ToString());
     }
 
@@ -93,8 +85,8 @@ public sealed class ExitCodeTests
     [Test]
     public void A_folder_given_as_the_job_is_called_a_folder()
     {
-        Directory.CreateDirectory(Path.Combine(_running.WorkDir, "some_folder"));
-        var result = _running.Run("submit", "some_folder");
+        Directory.CreateDirectory(Path.Combine(Running.WorkDir, "some_folder"));
+        var result = Running.Run("submit", "some_folder");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Stderr, Does.Contain("some_folder is a folder"));
     }
@@ -102,8 +94,8 @@ public sealed class ExitCodeTests
     [Test]
     public void A_python_that_is_not_executable_is_called_so()
     {
-        _running.WriteFile("x.py", "print(1)\n");
-        var result = _running.Run("submit", "--python", "/etc/passwd", "x.py");
+        Running.WriteFile("x.py", "print(1)\n");
+        var result = Running.Run("submit", "--python", "/etc/passwd", "x.py");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Stderr, Does.Contain("/etc/passwd exists but is not an executable program"));
     }
@@ -121,7 +113,7 @@ public sealed class ExitCodeTests
     [Test]
     public void Status_json_gives_numbers_as_numbers()
     {
-        using var doc = JsonDocument.Parse(_running.Ok("status", "--json"));
+        using var doc = JsonDocument.Parse(Running.Ok("status", "--json"));
         var root = doc.RootElement;
         Assert.That(root.GetProperty("running").GetBoolean(), Is.True);
         Assert.That(root.GetProperty("pid").ValueKind, Is.EqualTo(JsonValueKind.Number));
@@ -131,6 +123,6 @@ public sealed class ExitCodeTests
             Assert.That(root.GetProperty("jobs").GetProperty(count).ValueKind, Is.EqualTo(JsonValueKind.Number), count);
         }
         Assert.That(root.GetProperty("version").GetString(), Is.Not.Empty);
-        Assert.That(root.GetProperty("socketPath").GetString(), Is.EqualTo(_running.SocketPath));
+        Assert.That(root.GetProperty("socketPath").GetString(), Is.EqualTo(Running.SocketPath));
     }
 }

@@ -6,33 +6,27 @@ namespace Meeshkan.Cli.Tests.Output;
 
 /// <summary>Issue 20, numbers and tables: what `report`, `--history`, `list` and `clear` print, read as a person would.</summary>
 [TestFixture]
-public sealed class ReadableOutputTests
+public sealed class ReadableOutputTests : SandboxFixture
 {
-    private MeeshkanSandbox _sandbox = null!;
     private long _numbers;
 
     [OneTimeSetUp]
-    public void StartAgent()
+    public void ReportNumbers()
     {
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Start();
-        _sandbox.WriteFile("report_values.py", """
+        Sandbox.WriteFile("report_values.py", """
             import meeshkan
             meeshkan.report_scalar("big", 499999.5, "integer", 1004999, "tiny", 8.86294e-06, "pi", 3.141592653589793)
             for step in range(5000):
                 meeshkan.report_scalar("損失 (train)", 1000.0 + step / 7.0)
             """);
-        _numbers = _sandbox.Submit("-n", "numbers", "report_values.py");
-        Assert.That(_sandbox.WaitForEnd(_numbers).State, Is.EqualTo("FINISHED"), _sandbox.Run("logs", _numbers.ToString()).ToString());
+        _numbers = Sandbox.Submit("-n", "numbers", "report_values.py");
+        Assert.That(Sandbox.WaitForEnd(_numbers).State, Is.EqualTo("FINISHED"), Sandbox.Run("logs", _numbers.ToString()).ToString());
     }
-
-    [OneTimeTearDown]
-    public void StopAgent() => _sandbox.Dispose();
 
     [Test, Order(1)]
     public void Report_shows_each_value_exactly_as_reported()
     {
-        var report = _sandbox.Ok("report", _numbers.ToString(CultureInfo.InvariantCulture));
+        var report = Sandbox.Ok("report", _numbers.ToString(CultureInfo.InvariantCulture));
         Assert.That(report, Does.Contain(" 499999.5 ").And.Contain(" 1004999 ").And.Contain(" 8.86294e-06 ").And.Contain(" 3.141592653589793 "));
         Assert.That(report, Does.Not.Contain("500000").And.Not.Contain("E+"));
     }
@@ -40,7 +34,7 @@ public sealed class ReadableOutputTests
     [Test, Order(2)]
     public void History_shows_every_distinct_point_exactly_and_the_values_right_aligned()
     {
-        var lines = _sandbox.Ok("report", _numbers.ToString(CultureInfo.InvariantCulture), "--history", "損失 (train)")
+        var lines = Sandbox.Ok("report", _numbers.ToString(CultureInfo.InvariantCulture), "--history", "損失 (train)")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(5001));
         var values = lines.Skip(1).Select(l => Regex.Split(l.Trim(), " {2,}")[1]).ToList();
@@ -60,12 +54,12 @@ public sealed class ReadableOutputTests
     public void List_aligns_columns_by_display_width_with_fullwidth_cjk_and_emoji_names()
     {
         string[] names = ["ｆｕｌｌｗｉｄｔｈ", "损失 (train)", "emoji 🚀 run", "plain"];
-        var numbers = names.Select(n => _sandbox.Submit("-n", n, "true")).ToList();
+        var numbers = names.Select(n => Sandbox.Submit("-n", n, "true")).ToList();
         foreach (var n in numbers)
         {
-            _sandbox.WaitForEnd(n);
+            Sandbox.WaitForEnd(n);
         }
-        var lines = _sandbox.Ok("list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Sandbox.Ok("list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var rows = lines.Where(l => names.Any(l.Contains)).ToList();
         Assert.That(rows, Has.Count.EqualTo(names.Length));
         var statusColumn = rows.Select(l => Width(l[..l.IndexOf("FINISHED", StringComparison.Ordinal)])).Distinct().ToList();
@@ -76,9 +70,9 @@ public sealed class ReadableOutputTests
     [Test, Order(4)]
     public void List_gives_a_short_job_a_duration_that_is_not_zero()
     {
-        var number = _sandbox.Submit("-n", "quick", "true");
-        _sandbox.WaitForEnd(number);
-        var row = _sandbox.Ok("list").Split('\n').Single(l => l.Contains(" quick ", StringComparison.Ordinal));
+        var number = Sandbox.Submit("-n", "quick", "true");
+        Sandbox.WaitForEnd(number);
+        var row = Sandbox.Ok("list").Split('\n').Single(l => l.Contains(" quick ", StringComparison.Ordinal));
         Assert.That(row, Does.Match(@"\s(\d+ms|<1ms|\d+\.\d+s)\s"), row);
         Assert.That(row, Does.Not.Contain(" 0.0s "));
     }
@@ -87,11 +81,11 @@ public sealed class ReadableOutputTests
     [Test, Order(5)]
     public void Clear_says_the_space_freed_in_human_units_and_y_skips_the_question()
     {
-        var number = _sandbox.Submit("-n", "to-clear", "sh", "-c", "head -c 3000000 /dev/zero");
-        _sandbox.WaitForEnd(number);
-        var cleared = _sandbox.Ok("clear", "-y");
+        var number = Sandbox.Submit("-n", "to-clear", "sh", "-c", "head -c 3000000 /dev/zero");
+        Sandbox.WaitForEnd(number);
+        var cleared = Sandbox.Ok("clear", "-y");
         Assert.That(cleared, Does.Match(@"Cleared \d+ ended job\(s\), 2\.\d MiB of logs and files\."), cleared);
-        Assert.That(_sandbox.Job(number), Is.Null);
+        Assert.That(Sandbox.Job(number), Is.Null);
     }
 
     /// <summary>Terminal cells, as in the product: two for East Asian wide and fullwidth letters and for emoji.</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Meeshkan.Testing;
 
 namespace Meeshkan.Cli.Tests.Output;
@@ -12,7 +10,7 @@ public sealed class RemoteTokenTests
     public void Token_prints_the_running_agents_real_address_even_when_started_with_listen()
     {
         using var sandbox = new MeeshkanSandbox();
-        var port = FreePort();
+        var port = Ports.Free();
         sandbox.Ok("start", "--listen", $"127.0.0.1:{port}");
         var text = sandbox.Ok("remote", "token");
         Assert.That(text, Does.Contain($"meeshkan remote add NAME https://127.0.0.1:{port} --token "));
@@ -27,12 +25,5 @@ public sealed class RemoteTokenTests
         var text = sandbox.Ok("remote", "token");
         Assert.That(text, Does.Contain("does not listen for remote CLIs yet").And.Contain("meeshkan start --listen"));
         Assert.That(text, Does.Not.Contain(":PORT"));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -7,20 +7,8 @@ namespace Meeshkan.Cli.Tests;
 /// <summary>`meeshkan submit analysis.ipynb` (nbclient, Debian's python3-nbclient + python3-ipykernel) and
 /// `meeshkan.submit_function` (cloudpickle), run for real.</summary>
 [TestFixture]
-public sealed class NotebookAndFunctionJobTests
+public sealed class NotebookAndFunctionJobTests() : SandboxFixture(AgentPer.Test)
 {
-    private MeeshkanSandbox _sandbox = null!;
-
-    [SetUp]
-    public void StartAgent()
-    {
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Start();
-    }
-
-    [TearDown]
-    public void StopAgent() => _sandbox.Dispose();
-
     private static string Notebook(params string[] cells) => JsonSerializer.Serialize(new
     {
         cells = cells.Select(source => new { cell_type = "code", execution_count = (int?)null, metadata = new { }, outputs = Array.Empty<object>(), source }),
@@ -32,16 +20,16 @@ public sealed class NotebookAndFunctionJobTests
     [Test]
     public void A_notebook_runs_as_a_job_reports_from_its_cells_and_is_saved_executed_in_the_job_folder()
     {
-        _sandbox.WriteFile("analysis.ipynb", Notebook(
+        Sandbox.WriteFile("analysis.ipynb", Notebook(
             "import meeshkan\nfor step in range(50):\n    meeshkan.report_scalar('accuracy', step / 100)",
             "print('cell two says hi')",
             "6 * 7"));
-        var number = _sandbox.Submit("analysis.ipynb");
-        var job = _sandbox.WaitForEnd(number, 120);
-        var logs = _sandbox.Run("logs", number.ToString(CultureInfo.InvariantCulture));
+        var number = Sandbox.Submit("analysis.ipynb");
+        var job = Sandbox.WaitForEnd(number, 120);
+        var logs = Sandbox.Run("logs", number.ToString(CultureInfo.InvariantCulture));
         Assert.That(job.State, Is.EqualTo("FINISHED"), logs.ToString());
         Assert.That(logs.Stdout, Does.Contain("cell two says hi").And.Contain("42"), "cell output in the job's log");
-        Assert.That(_sandbox.Scalars(number)["accuracy"], Is.EqualTo((Value: 0.49, Step: 49L, Count: 50L)));
+        Assert.That(Sandbox.Scalars(number)["accuracy"], Is.EqualTo((Value: 0.49, Step: 49L, Count: 50L)));
         var saved = Path.Combine(job.OutputDirectory, "analysis.ipynb");
         using var executed = JsonDocument.Parse(File.ReadAllText(saved));
         var outputs = executed.RootElement.GetProperty("cells")[1].GetProperty("outputs");
@@ -51,20 +39,20 @@ public sealed class NotebookAndFunctionJobTests
     [Test]
     public void A_failing_cell_fails_the_job_with_its_traceback_in_stderr_and_keeps_the_cells_before_it()
     {
-        _sandbox.WriteFile("broken.ipynb", Notebook(
+        Sandbox.WriteFile("broken.ipynb", Notebook(
             "import meeshkan\nmeeshkan.report_scalar('loss', 0.5)",
             "def diverge():\n    raise FloatingPointError('loss is nan at step 7')\ndiverge()",
             "print('never runs')"));
-        var number = _sandbox.Submit("broken.ipynb");
-        var job = _sandbox.WaitForEnd(number, 120);
-        var logs = _sandbox.Run("logs", number.ToString(CultureInfo.InvariantCulture));
+        var number = Sandbox.Submit("broken.ipynb");
+        var job = Sandbox.WaitForEnd(number, 120);
+        var logs = Sandbox.Run("logs", number.ToString(CultureInfo.InvariantCulture));
         Assert.That(job.State, Is.EqualTo("FAILED"), logs.ToString());
         Assert.That(job.ExitCode, Is.EqualTo(1));
         // The failure notification carries the last lines of stderr: the cell and its traceback.
         Assert.That(logs.Stderr, Does.Contain("cell 2 of broken.ipynb failed").And.Contain("FloatingPointError: loss is nan at step 7")
             .And.Contain("diverge()"));
         Assert.That(logs.Stdout, Does.Not.Contain("never runs"));
-        Assert.That(_sandbox.Scalars(number)["loss"].Count, Is.EqualTo(1));
+        Assert.That(Sandbox.Scalars(number)["loss"].Count, Is.EqualTo(1));
         Assert.That(File.ReadAllText(Path.Combine(job.OutputDirectory, "broken.ipynb")), Does.Contain("FloatingPointError"));
     }
 
@@ -73,7 +61,7 @@ public sealed class NotebookAndFunctionJobTests
     {
         // A real webhook receiver on 127.0.0.1: what the user's channel gets.
         using var listener = new System.Net.HttpListener();
-        var port = FreePort();
+        var port = Ports.Free();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -98,13 +86,13 @@ public sealed class NotebookAndFunctionJobTests
                 context.Response.Close();
             }
         });
-        _sandbox.Ok("setup", "--webhook-url", $"http://127.0.0.1:{port}/hook");
-        _sandbox.WriteFile("broken.ipynb", Notebook(
+        Sandbox.Ok("setup", "--webhook-url", $"http://127.0.0.1:{port}/hook");
+        Sandbox.WriteFile("broken.ipynb", Notebook(
             "x = 1",
             "def diverge():\n    raise FloatingPointError('loss is nan at step 7')\ndiverge()"));
 
-        var number = _sandbox.Submit("broken.ipynb");
-        Assert.That(_sandbox.WaitForEnd(number, 120).State, Is.EqualTo("FAILED"));
+        var number = Sandbox.Submit("broken.ipynb");
+        Assert.That(Sandbox.WaitForEnd(number, 120).State, Is.EqualTo("FAILED"));
 
         Wait.For(() => bodies.Any(b => b.Contains("job_failed", StringComparison.Ordinal)), "the failure notification", 30);
         var failed = bodies.First(b => b.Contains("job_failed", StringComparison.Ordinal));
@@ -113,32 +101,25 @@ public sealed class NotebookAndFunctionJobTests
         receiving.Wait(TimeSpan.FromSeconds(10));
     }
 
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        socket.Start();
-        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
-    }
-
     [Test]
     public void A_notebook_that_is_not_json_is_refused_at_submit_and_nothing_is_queued()
     {
-        _sandbox.WriteFile("bad.ipynb", "{\"cells\": [ {\"cell_type\": ");
-        _sandbox.WriteFile("nocells.ipynb", "{\"metadata\": {}}");
+        Sandbox.WriteFile("bad.ipynb", "{\"cells\": [ {\"cell_type\": ");
+        Sandbox.WriteFile("nocells.ipynb", "{\"metadata\": {}}");
         foreach (var file in new[] { "bad.ipynb", "nocells.ipynb" })
         {
-            var result = _sandbox.Run("submit", file);
+            var result = Sandbox.Run("submit", file);
             Assert.That(result.ExitCode, Is.Not.Zero, result.ToString());
             Assert.That(result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), result.ToString());
             Assert.That(result.Stderr, Does.Contain(file).And.Contain("notebook"));
         }
-        Assert.That(_sandbox.Jobs(), Is.Empty);
+        Assert.That(Sandbox.Jobs(), Is.Empty);
     }
 
     [Test]
     public void Submit_function_runs_a_function_as_a_job_and_a_function_that_cannot_be_sent_is_a_type_error()
     {
-        _sandbox.WriteFile("launch.py", """
+        Sandbox.WriteFile("launch.py", """
             import threading
             import meeshkan
 
@@ -160,10 +141,10 @@ public sealed class NotebookAndFunctionJobTests
             except RuntimeError as error:
                 print("no notebook:", error)
             """);
-        var result = MeeshkanSandbox.RunProgram("/usr/bin/python3", [Path.Combine(_sandbox.WorkDir, "launch.py")], _sandbox.WorkDir,
+        var result = MeeshkanSandbox.RunProgram("/usr/bin/python3", [Path.Combine(Sandbox.WorkDir, "launch.py")], Sandbox.WorkDir,
             new Dictionary<string, string>
             {
-                ["MEESHKAN_HOME"] = _sandbox.Home,
+                ["MEESHKAN_HOME"] = Sandbox.Home,
                 ["PYTHONPATH"] = Path.Combine(MeeshkanSandbox.RepoRoot, "clients", "python"),
             }, TimeSpan.FromSeconds(60));
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
@@ -171,11 +152,11 @@ public sealed class NotebookAndFunctionJobTests
         Assert.That(result.Stdout, Does.Contain("refused: cannot send '<lambda>' to a job"));
         Assert.That(result.Stdout, Does.Contain("no notebook: submit_notebook() cannot tell which notebook this is"));
 
-        var job = _sandbox.WaitForEnd(1);
-        var logs = _sandbox.Run("logs", "1");
+        var job = Sandbox.WaitForEnd(1);
+        var logs = Sandbox.Run("logs", "1");
         Assert.That(job.State, Is.EqualTo("FINISHED"), logs.ToString());
         Assert.That(logs.Stdout, Does.Contain("'trained'"));
-        Assert.That(_sandbox.Scalars(1)["loss"], Is.EqualTo((Value: 0.5 / 4, Step: 3L, Count: 4L)));
-        Assert.That(_sandbox.Jobs(), Has.Count.EqualTo(1), "the function that could not be sent queued nothing");
+        Assert.That(Sandbox.Scalars(1)["loss"], Is.EqualTo((Value: 0.5 / 4, Step: 3L, Count: 4L)));
+        Assert.That(Sandbox.Jobs(), Has.Count.EqualTo(1), "the function that could not be sent queued nothing");
     }
 }

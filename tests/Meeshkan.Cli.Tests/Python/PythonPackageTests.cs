@@ -7,10 +7,9 @@ namespace Meeshkan.Cli.Tests;
 /// --system-site-packages, for its grpcio), then used from that venv as a user would: `python -m meeshkan`.
 /// </summary>
 [TestFixture]
-public sealed class PythonPackageTests
+public sealed class PythonPackageTests() : SandboxFixture(AgentPer.Test)
 {
     private string _venv = null!;
-    private MeeshkanSandbox _sandbox = null!;
 
     private string VenvPython => Path.Combine(_venv, "bin", "python");
 
@@ -27,16 +26,6 @@ public sealed class PythonPackageTests
     [OneTimeTearDown]
     public void RemoveVenv() => Directory.Delete(_venv, recursive: true);
 
-    [SetUp]
-    public void StartAgent()
-    {
-        _sandbox = new MeeshkanSandbox();
-        _sandbox.Start();
-    }
-
-    [TearDown]
-    public void StopAgent() => _sandbox.Dispose();
-
     [Test]
     public void The_installed_package_is_the_venvs_own_with_the_agents_version()
     {
@@ -44,7 +33,7 @@ public sealed class PythonPackageTests
         Must(result);
         var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines[0], Does.StartWith(Path.Combine(_venv, "lib")).And.Contain("site-packages"), "imported from the venv, not the checkout");
-        Assert.That(_sandbox.Ok("--version").Trim(), Does.Contain(lines[1]), "package version = agent version");
+        Assert.That(Sandbox.Ok("--version").Trim(), Does.Contain(lines[1]), "package version = agent version");
         var metadata = InVenv("-c", "import importlib.metadata as m; print(m.version('meeshkan')); print(m.requires('meeshkan'))");
         Assert.That(metadata.Stdout, Does.Contain(lines[1]).And.Contain("grpcio").And.Contain(">=1.30").And.Contain("protobuf").And.Contain(">=3.20"), metadata.ToString());
     }
@@ -74,7 +63,7 @@ public sealed class PythonPackageTests
     [Test]
     public void Python_m_meeshkan_submits_a_job_that_runs_with_the_venvs_interpreter_and_reports()
     {
-        _sandbox.WriteFile("train.py", """
+        Sandbox.WriteFile("train.py", """
             import sys
             import meeshkan
             print("interpreter", sys.executable, sys.prefix)
@@ -84,28 +73,28 @@ public sealed class PythonPackageTests
         var submitted = InVenv("-m", "meeshkan", "submit", "--name", "from-venv", "train.py");
         Must(submitted);
         var number = long.Parse(submitted.Stdout.Split(' ')[1].TrimEnd(':'), System.Globalization.CultureInfo.InvariantCulture);
-        var job = _sandbox.WaitForEnd(number);
-        var logs = _sandbox.Run("logs", number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var job = Sandbox.WaitForEnd(number);
+        var logs = Sandbox.Run("logs", number.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.That(job.State, Is.EqualTo("FINISHED"), logs.ToString());
         Assert.That(logs.Stdout, Does.Contain($"interpreter {VenvPython} {_venv}"), "the job ran in the venv it was submitted from");
-        Assert.That(_sandbox.Scalars(number)["loss"], Is.EqualTo((Value: 1.0 / 300, Step: 299L, Count: 300L)));
-        Assert.That(_sandbox.Ok("list").Trim(), Does.Contain("from-venv"), "python -m meeshkan list runs the CLI too");
+        Assert.That(Sandbox.Scalars(number)["loss"], Is.EqualTo((Value: 1.0 / 300, Step: 299L, Count: 300L)));
+        Assert.That(Sandbox.Ok("list").Trim(), Does.Contain("from-venv"), "python -m meeshkan list runs the CLI too");
     }
 
     [Test]
     public void Python_m_meeshkan_without_the_cli_says_what_to_do()
     {
-        var result = MeeshkanSandbox.RunProgram(VenvPython, ["-m", "meeshkan", "list"], _sandbox.WorkDir,
+        var result = MeeshkanSandbox.RunProgram(VenvPython, ["-m", "meeshkan", "list"], Sandbox.WorkDir,
             new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["MEESHKAN_CLI"] = "" }, TimeSpan.FromSeconds(30));
         Assert.That(result.ExitCode, Is.EqualTo(1));
         Assert.That(result.Stderr.Trim(), Is.EqualTo("meeshkan: cannot find the meeshkan command: put it on PATH or set MEESHKAN_CLI"));
     }
 
     /// <summary>The venv's python, as the user, with the sandbox's agent and the `meeshkan` under test as the CLI.</summary>
-    private CliResult InVenv(params string[] args) => MeeshkanSandbox.RunProgram(VenvPython, args, _sandbox.WorkDir,
+    private CliResult InVenv(params string[] args) => MeeshkanSandbox.RunProgram(VenvPython, args, Sandbox.WorkDir,
         new Dictionary<string, string>
         {
-            ["MEESHKAN_HOME"] = _sandbox.Home,
+            ["MEESHKAN_HOME"] = Sandbox.Home,
             ["MEESHKAN_CLI"] = MeeshkanSandbox.Executable,
             ["MEESHKAN_PYTHON"] = "",
             ["PYTHONPATH"] = "",

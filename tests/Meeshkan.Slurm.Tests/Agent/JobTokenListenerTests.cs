@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Meeshkan.Agent.Remote;
 using Meeshkan.Testing;
@@ -11,31 +9,25 @@ namespace Meeshkan.Slurm.Tests.Agent;
 /// A job token on the real agent's TLS listener (what a Slurm job on a compute node uses): it reports about its own
 /// job, and nothing else passes: not another job's reports, not the JobService.
 /// </summary>
-public sealed class JobTokenListenerTests
+public sealed class JobTokenListenerTests : SandboxFixture
 {
-    private MeeshkanSandbox _agent = null!;
     private Uri _url = null!;
     private byte[] _fingerprint = null!;
     private string _jobA = "";
 
+    protected override void StartAgent(MeeshkanSandbox sandbox) => _url = new Uri($"https://127.0.0.1:{sandbox.StartListening()}");
+
     [OneTimeSetUp]
-    public void StartListeningAgentWithTwoRunningJobs()
+    public void StartTwoRunningJobs()
     {
-        _agent = new MeeshkanSandbox();
-        var port = FreePort();
-        _agent.Ok("start", "--listen", $"127.0.0.1:{port}");
-        _url = new Uri($"https://127.0.0.1:{port}");
-        using var certificate = RemoteCredentials.LoadOrCreateCertificate(new MeeshkanHome(_agent.Home));
+        using var certificate = RemoteCredentials.LoadOrCreateCertificate(new MeeshkanHome(Sandbox.Home));
         _fingerprint = certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        _jobA = Running(_agent.Submit("--name", "a", "sleep", "600"));
+        _jobA = Running(Sandbox.Submit("--name", "a", "sleep", "600"));
     }
 
-    private string Running(long number) => _agent.WaitForState(number, TimeSpan.FromSeconds(30), "RUNNING").Id;
+    private string Running(long number) => Sandbox.WaitForState(number, TimeSpan.FromSeconds(30), "RUNNING").Id;
 
-    [OneTimeTearDown]
-    public void StopAgent() => _agent.Dispose();
-
-    private string TokenFor(string jobId) => new JobToken(new MeeshkanHome(_agent.Home)).Issue(jobId);
+    private string TokenFor(string jobId) => new JobToken(new MeeshkanHome(Sandbox.Home)).Issue(jobId);
 
     private (ReportService.ReportServiceClient Report, JobService.JobServiceClient Jobs, IDisposable Channel) Connect(string token)
     {
@@ -52,7 +44,7 @@ public sealed class JobTokenListenerTests
             await report.ReportScalarsAsync(new ScalarBatch { JobId = _jobA, Names = { "loss" }, NameIndex = { 0 }, Values = { 0.5 } });
             await report.AddConditionAsync(new AddConditionRequest { JobId = _jobA, Expression = "loss > 10" });
         }
-        Assert.That(_agent.Ok("report", "a"), Does.Contain("loss"));
+        Assert.That(Sandbox.Ok("report", "a"), Does.Contain("loss"));
     }
 
     [Test]
@@ -87,7 +79,7 @@ public sealed class JobTokenListenerTests
             var register = Assert.ThrowsAsync<RpcException>(async () => await report.RegisterJobAsync(new RegisterJobRequest { Name = "x" }));
             Assert.That(register!.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         }
-        Assert.That(_agent.Job(1)!.State, Is.EqualTo("RUNNING"), "nothing was canceled");
+        Assert.That(Sandbox.Job(1)!.State, Is.EqualTo("RUNNING"), "nothing was canceled");
     }
 
     [Test]
@@ -106,8 +98,8 @@ public sealed class JobTokenListenerTests
     /// <summary>What a Slurm job gets: the listener, the pinned fingerprint, the certificate (PEM) and its job's token.</summary>
     private Dictionary<string, string> RemoteEnvironment(string jobId)
     {
-        using var certificate = RemoteCredentials.LoadOrCreateCertificate(new MeeshkanHome(_agent.Home));
-        var pem = Path.Combine(_agent.WorkDir, "agent.pem");
+        using var certificate = RemoteCredentials.LoadOrCreateCertificate(new MeeshkanHome(Sandbox.Home));
+        var pem = Path.Combine(Sandbox.WorkDir, "agent.pem");
         File.WriteAllText(pem, certificate.ExportCertificatePem());
         return new Dictionary<string, string>
         {
@@ -126,7 +118,7 @@ public sealed class JobTokenListenerTests
     public void The_python_client_reports_scalars_a_condition_and_a_notification_over_tcp_with_its_job_token()
     {
         var jobId = _jobA;
-        var script = _agent.WriteFile("remote.py", """
+        var script = Sandbox.WriteFile("remote.py", """
             import meeshkan
             meeshkan.add_condition("py_loss > 0.5")
             for step in range(100):
@@ -134,16 +126,16 @@ public sealed class JobTokenListenerTests
             meeshkan.notify("hello from a compute node")
             assert meeshkan.flush(10)
             """);
-        var result = MeeshkanSandbox.RunProgram("/usr/bin/python3", [script], _agent.WorkDir, RemoteEnvironment(jobId), TimeSpan.FromSeconds(60));
+        var result = MeeshkanSandbox.RunProgram("/usr/bin/python3", [script], Sandbox.WorkDir, RemoteEnvironment(jobId), TimeSpan.FromSeconds(60));
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Stderr, Does.Not.Contain("not reachable"));
-        using var report = System.Text.Json.JsonDocument.Parse(_agent.Ok("report", "a", "--json"));
+        using var report = System.Text.Json.JsonDocument.Parse(Sandbox.Ok("report", "a", "--json"));
         var loss = report.RootElement.GetProperty("scalars").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "py_loss");
         Assert.That(loss.GetProperty("count").GetString(), Is.EqualTo("100"));
         Assert.That(report.RootElement.GetProperty("conditionEvents").EnumerateArray().Select(e => e.GetProperty("description").GetString()),
             Has.Some.Contains("py_loss > 0.5"));
-        Assert.That(_agent.Ok("notifications", "a"), Does.Contain("hello from a compute node"));
+        Assert.That(Sandbox.Ok("notifications", "a"), Does.Contain("hello from a compute node"));
     }
 
     [Test]
@@ -169,13 +161,6 @@ public sealed class JobTokenListenerTests
             Assert.That(await reporter.FlushAsync(), Is.True);
             Assert.That(reporter.SocketPath, Is.EqualTo(_url.ToString()));
         }
-        Assert.That(_agent.Ok("report", "a"), Does.Contain("cs_accuracy"));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        Assert.That(Sandbox.Ok("report", "a"), Does.Contain("cs_accuracy"));
     }
 }

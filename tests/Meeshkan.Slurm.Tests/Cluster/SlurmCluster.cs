@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Meeshkan.Testing;
 
@@ -168,8 +166,8 @@ public sealed class SlurmCluster : IDisposable
         var config = $"""
             ClusterName=meeshkan-test
             SlurmctldHost={host}(127.0.0.1)
-            SlurmctldPort={FreePort()}
-            SlurmdPort={FreePort()}
+            SlurmctldPort={Ports.Free()}
+            SlurmdPort={Ports.Free()}
             SlurmUser=root
             SlurmdUser=root
             AuthType=auth/munge
@@ -263,13 +261,6 @@ public sealed class SlurmCluster : IDisposable
         {
             Thread.Sleep(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? Which(string program) =>

@@ -26,7 +26,7 @@ public sealed class SlurmFaultTests
         // quick ends while no agent watches: Slurm has it FAILED before the agent starts again.
         File.WriteAllText(quickGate, "");
         WaitForSlurmState(quickId, "FAILED");
-        agent.Ok("start", "--listen", $"127.0.0.1:{SlurmJobTests.FreePort()}");
+        agent.StartListening();
 
         var ended = agent.WaitForEnd(quick, 60);
         Assert.That((ended.State, ended.ExitCode), Is.EqualTo(("FAILED", (int?)4)), ended.FailureReason);
