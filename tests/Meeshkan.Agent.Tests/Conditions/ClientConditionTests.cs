@@ -6,18 +6,10 @@ namespace Meeshkan.Agent.Tests.Conditions;
 
 /// <summary>Conditions a client evaluates itself (a Python or C# lambda) and reports met.</summary>
 [TestFixture]
-public sealed class ClientConditionTests
+public sealed class ClientConditionTests : ConditionBedFixture
 {
-    private ConditionTestBed _bed = null!;
-
-    [SetUp]
-    public void SetUp() => _bed = new ConditionTestBed();
-
-    [TearDown]
-    public void TearDown() => _bed.Dispose();
-
     private string AddClientCondition(JobRecord? job = null) =>
-        _bed.Engine.Add(job ?? _bed.Job, new AddConditionRequest
+        Bed.Engine.Add(job ?? Bed.Job, new AddConditionRequest
         {
             EvaluatedByClient = true, Names = { "eval_loss", "train_loss" }, Description = "lambda e, t: e - t > 0.2",
         }).Id;
@@ -25,14 +17,14 @@ public sealed class ClientConditionTests
     [Test]
     public void Registration_keeps_the_names_and_description()
     {
-        var (id, names) = _bed.Engine.Add(_bed.Job, new AddConditionRequest
+        var (id, names) = Bed.Engine.Add(Bed.Job, new AddConditionRequest
         {
             EvaluatedByClient = true, Names = { "eval_loss", "train_loss" }, Description = "lambda e, t: e - t > 0.2",
         });
 
         Assert.That(names, Is.EqualTo(new[] { "eval_loss", "train_loss" }));
-        _bed.Engine.RecordClientFiring(_bed.Job, id, new Dictionary<string, double> { ["eval_loss"] = 2 });
-        Assert.That(_bed.Events().Single().Description, Is.EqualTo("lambda e, t: e - t > 0.2"));
+        Bed.Engine.RecordClientFiring(Bed.Job, id, new Dictionary<string, double> { ["eval_loss"] = 2 });
+        Assert.That(Bed.Events().Single().Description, Is.EqualTo("lambda e, t: e - t > 0.2"));
     }
 
     [Test]
@@ -40,13 +32,13 @@ public sealed class ClientConditionTests
     {
         var id = AddClientCondition();
 
-        var recorded = _bed.Engine.RecordClientFiring(_bed.Job, id, new Dictionary<string, double> { ["eval_loss"] = 1.5, ["train_loss"] = 1.0 });
+        var recorded = Bed.Engine.RecordClientFiring(Bed.Job, id, new Dictionary<string, double> { ["eval_loss"] = 1.5, ["train_loss"] = 1.0 });
 
         Assert.That(recorded, Is.True);
-        var evt = _bed.Events().Single();
+        var evt = Bed.Events().Single();
         Assert.That(evt.ConditionId, Is.EqualTo(id));
         Assert.That(evt.Values, Is.EquivalentTo(new Dictionary<string, double> { ["eval_loss"] = 1.5, ["train_loss"] = 1.0 }));
-        Assert.That(_bed.Observer.Met.Single().Event.ConditionId, Is.EqualTo(id));
+        Assert.That(Bed.Observer.Met.Single().Event.ConditionId, Is.EqualTo(id));
     }
 
     [Test]
@@ -55,14 +47,14 @@ public sealed class ClientConditionTests
         var id = AddClientCondition();
         var values = new Dictionary<string, double> { ["eval_loss"] = 1.5 };
 
-        Assert.That(_bed.Engine.RecordClientFiring(_bed.Job, id, values), Is.True);
-        _bed.Time.Advance(TimeSpan.FromSeconds(10));
-        Assert.That(_bed.Engine.RecordClientFiring(_bed.Job, id, values), Is.False);
-        _bed.Time.Advance(TimeSpan.FromSeconds(20));
-        Assert.That(_bed.Engine.RecordClientFiring(_bed.Job, id, values), Is.True);
+        Assert.That(Bed.Engine.RecordClientFiring(Bed.Job, id, values), Is.True);
+        Bed.Time.Advance(TimeSpan.FromSeconds(10));
+        Assert.That(Bed.Engine.RecordClientFiring(Bed.Job, id, values), Is.False);
+        Bed.Time.Advance(TimeSpan.FromSeconds(20));
+        Assert.That(Bed.Engine.RecordClientFiring(Bed.Job, id, values), Is.True);
 
-        Assert.That(_bed.Events(), Has.Count.EqualTo(2));
-        Assert.That(_bed.Observer.Met, Has.Count.EqualTo(2));
+        Assert.That(Bed.Events(), Has.Count.EqualTo(2));
+        Assert.That(Bed.Observer.Met, Has.Count.EqualTo(2));
     }
 
     [Test]
@@ -70,9 +62,9 @@ public sealed class ClientConditionTests
     {
         AddClientCondition();
 
-        _bed.Report(("eval_loss", 100.0), ("train_loss", 0.0));
+        Bed.Report(("eval_loss", 100.0), ("train_loss", 0.0));
 
-        Assert.That(_bed.Events(), Is.Empty);
+        Assert.That(Bed.Events(), Is.Empty);
     }
 
     [Test]
@@ -80,31 +72,31 @@ public sealed class ClientConditionTests
     {
         AddClientCondition();
 
-        var unknown = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, Guid.NewGuid().ToString(), new Dictionary<string, double>())));
+        var unknown = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.Engine.RecordClientFiring(Bed.Job, Guid.NewGuid().ToString(), new Dictionary<string, double>())));
         Assert.That(unknown!.StatusCode, Is.EqualTo(StatusCode.NotFound));
 
-        var empty = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, "", new Dictionary<string, double>())));
+        var empty = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.Engine.RecordClientFiring(Bed.Job, "", new Dictionary<string, double>())));
         Assert.That(empty!.StatusCode, Is.EqualTo(StatusCode.NotFound));
     }
 
     [Test]
     public void Another_jobs_condition_is_not_found()
     {
-        var other = _bed.NewJob();
+        var other = Bed.NewJob();
         var othersId = AddClientCondition(other);
 
-        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, othersId, new Dictionary<string, double>())));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.Engine.RecordClientFiring(Bed.Job, othersId, new Dictionary<string, double>())));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.NotFound));
-        Assert.That(_bed.Events(other), Is.Empty);
+        Assert.That(Bed.Events(other), Is.Empty);
     }
 
     [Test]
     public void An_agent_evaluated_condition_cannot_be_reported_met()
     {
-        var id = _bed.AddExpression("loss > 1");
+        var id = Bed.AddExpression("loss > 1");
 
-        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.RecordClientFiring(_bed.Job, id, new Dictionary<string, double>())));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.Engine.RecordClientFiring(Bed.Job, id, new Dictionary<string, double>())));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition));
     }

@@ -5,16 +5,8 @@ namespace Meeshkan.Agent.Tests.Conditions;
 
 /// <summary>What AddCondition refuses, and why: the user reads the reason.</summary>
 [TestFixture]
-public sealed class ConditionRegistrationTests
+public sealed class ConditionRegistrationTests : ConditionBedFixture
 {
-    private ConditionTestBed _bed = null!;
-
-    [SetUp]
-    public void SetUp() => _bed = new ConditionTestBed();
-
-    [TearDown]
-    public void TearDown() => _bed.Dispose();
-
     [TestCase("eval_loss >", "not a valid expression")]
     [TestCase("(a > 1", "not a valid expression")]
     [TestCase("", "empty")]
@@ -33,7 +25,7 @@ public sealed class ConditionRegistrationTests
     [TestCase("[] > 1", "not a valid expression")]
     public void A_bad_expression_is_refused_with_the_reason(string expression, string reason)
     {
-        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression(expression)));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.AddExpression(expression)));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(error.Status.Detail, Does.Contain(reason));
@@ -46,7 +38,7 @@ public sealed class ConditionRegistrationTests
     [TestCase("isinf(a, b)", "isinf() takes 1 argument(s), not 2")]
     public void A_syntax_error_says_where_it_is(string expression, string reason)
     {
-        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression(expression)));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.AddExpression(expression)));
 
         Assert.That(error!.Status.Detail, Does.Contain(reason));
     }
@@ -54,34 +46,34 @@ public sealed class ConditionRegistrationTests
     [Test]
     public void A_refused_expression_is_not_kept()
     {
-        Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression("a >")));
+        Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.AddExpression("a >")));
 
-        _bed.Restart();
-        _bed.Report(("a", 5.0));
+        Bed.Restart();
+        Bed.Report(("a", 5.0));
 
-        Assert.That(_bed.Events(), Is.Empty);
+        Assert.That(Bed.Events(), Is.Empty);
     }
 
     [Test]
     public void A_client_condition_needs_valid_names()
     {
-        var none = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true })));
+        var none = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.Engine.Add(Bed.Job, new AddConditionRequest { EvaluatedByClient = true })));
         Assert.That(none!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(none.Status.Detail, Does.Contain("needs the names"));
 
         var empty = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() =>
-            _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "loss", " " } })));
+            Bed.Engine.Add(Bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "loss", " " } })));
         Assert.That(empty!.Status.Detail, Does.Contain("empty"));
 
         var control = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() =>
-            _bed.Engine.Add(_bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "lo\nss" } })));
+            Bed.Engine.Add(Bed.Job, new AddConditionRequest { EvaluatedByClient = true, Names = { "lo\nss" } })));
         Assert.That(control!.Status.Detail, Does.Contain("control characters"));
     }
 
     [Test]
     public void A_negative_cooldown_is_refused()
     {
-        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => _bed.AddExpression("loss > 1", cooldownSeconds: -5)));
+        var error = Assert.Throws<RpcException>(() => ConditionTestBed.AsServed(() => Bed.AddExpression("loss > 1", cooldownSeconds: -5)));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(error.Status.Detail, Does.Contain("cooldown_seconds"));
@@ -90,8 +82,8 @@ public sealed class ConditionRegistrationTests
     [Test]
     public void Each_condition_gets_its_own_uuid()
     {
-        var first = _bed.AddExpression("loss > 1");
-        var second = _bed.AddExpression("loss > 1");
+        var first = Bed.AddExpression("loss > 1");
+        var second = Bed.AddExpression("loss > 1");
 
         Assert.That(Guid.TryParse(first, out _) && Guid.TryParse(second, out _));
         Assert.That(first, Is.Not.EqualTo(second));

@@ -7,8 +7,20 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Meeshkan.Agent.Tests.Conditions;
 
+/// <summary>A fixture whose every test gets a new <see cref="ConditionTestBed"/> (<see cref="Bed"/>), removed after it.</summary>
+public abstract class ConditionBedFixture
+{
+    protected ConditionTestBed Bed { get; private set; } = null!;
+
+    [SetUp]
+    public void MakeBed() => Bed = new ConditionTestBed();
+
+    [TearDown]
+    public void RemoveBed() => Bed.Dispose();
+}
+
 /// <summary>A real agent database in a temporary folder, a running job, and a condition engine over them.</summary>
-internal sealed class ConditionTestBed : IDisposable
+public sealed class ConditionTestBed : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("meeshkan-conditions-").FullName;
 
@@ -108,7 +120,7 @@ internal sealed class ConditionTestBed : IDisposable
 }
 
 /// <summary>A clock the test moves.</summary>
-internal sealed class FakeTime(DateTimeOffset start) : TimeProvider
+public sealed class FakeTime(DateTimeOffset start) : TimeProvider
 {
     private DateTimeOffset _now = start;
 
@@ -118,7 +130,7 @@ internal sealed class FakeTime(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>Remembers every condition firing it hears.</summary>
-internal sealed class RecordingObserver : IAgentObserver
+public sealed class RecordingObserver : IAgentObserver
 {
     public List<(JobRecord Job, ConditionEvent Event, bool OnlyReported)> Met { get; } = [];
 

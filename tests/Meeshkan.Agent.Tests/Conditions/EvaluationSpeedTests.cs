@@ -7,63 +7,55 @@ namespace Meeshkan.Agent.Tests.Conditions;
 /// Timings are printed; the only bound asserted is a hundred times the expected cost, so it never flakes.
 /// </summary>
 [TestFixture]
-public sealed class EvaluationSpeedTests
+public sealed class EvaluationSpeedTests : ConditionBedFixture
 {
     private const int Points = 50_000;
-
-    private ConditionTestBed _bed = null!;
-
-    [SetUp]
-    public void SetUp() => _bed = new ConditionTestBed();
-
-    [TearDown]
-    public void TearDown() => _bed.Dispose();
 
     [Test]
     public void A_fifty_thousand_point_batch_on_one_watched_scalar()
     {
-        _bed.AddExpression("eval_loss - train_loss > 0.2 or eval_loss != eval_loss");
-        _bed.Report(("train_loss", 1.0));
+        Bed.AddExpression("eval_loss - train_loss > 0.2 or eval_loss != eval_loss");
+        Bed.Report(("train_loss", 1.0));
 
         var perTenThousand = Measure(i => ("eval_loss", 1.0 + (i % 100) * 0.001, i));
 
-        Assert.That(_bed.Events(), Is.Empty, "never met: every point was evaluated");
+        Assert.That(Bed.Events(), Is.Empty, "never met: every point was evaluated");
         Assert.That(perTenThousand, Is.LessThan(200), "ms per 10k points");
     }
 
     [Test]
     public void A_fifty_thousand_point_batch_interleaving_two_watched_scalars()
     {
-        _bed.AddExpression("abs(eval_loss - train_loss) > 0.5");
+        Bed.AddExpression("abs(eval_loss - train_loss) > 0.5");
 
         var perTenThousand = Measure(i => (i % 2 == 0 ? "eval_loss" : "train_loss", 1.0 + (i % 100) * 0.001, i));
 
-        Assert.That(_bed.Events(), Is.Empty);
+        Assert.That(Bed.Events(), Is.Empty);
         Assert.That(perTenThousand, Is.LessThan(200), "ms per 10k points");
     }
 
     [Test]
     public void A_batch_after_the_condition_fired_is_skipped_while_in_cooldown()
     {
-        _bed.AddExpression("eval_loss > 0");
-        _bed.Report(("eval_loss", 1.0));
+        Bed.AddExpression("eval_loss > 0");
+        Bed.Report(("eval_loss", 1.0));
 
         var perTenThousand = Measure(i => ("eval_loss", 1.0, i));
 
-        Assert.That(_bed.Events(), Has.Count.EqualTo(1));
+        Assert.That(Bed.Events(), Has.Count.EqualTo(1));
         Assert.That(perTenThousand, Is.LessThan(200), "ms per 10k points");
     }
 
     /// <summary>Stores a batch (not timed), then times evaluating it; the median of five runs, in ms per 10k points.</summary>
     private double Measure(Func<int, (string Name, double Value, long WallTimeUs)> point)
     {
-        var batch = _bed.Store(_bed.Job, Enumerable.Range(0, Points).Select(point).ToArray());
-        _bed.Engine.Evaluate(_bed.Job, batch); // JIT and first-use loading
+        var batch = Bed.Store(Bed.Job, Enumerable.Range(0, Points).Select(point).ToArray());
+        Bed.Engine.Evaluate(Bed.Job, batch); // JIT and first-use loading
         var runs = new List<double>();
         for (var run = 0; run < 5; run++)
         {
             var watch = Stopwatch.StartNew();
-            _bed.Engine.Evaluate(_bed.Job, batch);
+            Bed.Engine.Evaluate(Bed.Job, batch);
             runs.Add(watch.Elapsed.TotalMilliseconds);
         }
         var median = runs.Order().ElementAt(runs.Count / 2);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Meeshkan.Agent.Config;
+using Meeshkan.Testing;
 using Meeshkan.V1;
 
 namespace Meeshkan.Agent.Tests.Notifications;
@@ -71,14 +72,14 @@ public sealed class DeliveryFailureTests
     [Test]
     public async Task A_refused_connection_is_retried_and_recorded_without_leaking_the_url()
     {
-        var port = HttpReceiver.FreePort();
+        var port = Ports.Free();
         var url = $"http://127.0.0.1:{port}/api/webhooks/" + Token;
         await using var bed = new NotifierTestBed(NotifierTestBed.Fast(s =>
         {
             s.Discord = new DiscordSettings { WebhookUrl = url };
             s.Email = new EmailSettings
             {
-                SmtpHost = "127.0.0.1", SmtpPort = HttpReceiver.FreePort(), SmtpSecurity = SmtpSecurity.None,
+                SmtpHost = "127.0.0.1", SmtpPort = Ports.Free(), SmtpSecurity = SmtpSecurity.None,
                 SmtpUser = "me", SmtpPassword = "p4ssw0rd-secret", From = "a@example.org", To = ["b@example.org"],
             };
         }));

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
+using Meeshkan.Testing;
 
 namespace Meeshkan.Agent.Tests.Notifications;
 
@@ -22,7 +22,7 @@ internal sealed class HttpReceiver : IDisposable
 
     public HttpReceiver()
     {
-        Port = FreePort();
+        Port = Ports.Free();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(LoopAsync);
@@ -54,16 +54,6 @@ internal sealed class HttpReceiver : IDisposable
         }
         Assert.That(Requests, Has.Count.GreaterThanOrEqualTo(count), $"the receiver got {Requests.Count} requests, expected {count}");
         return Requests.ToList();
-    }
-
-    /// <summary>A port nobody listens on: connecting is refused.</summary>
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     private async Task LoopAsync()

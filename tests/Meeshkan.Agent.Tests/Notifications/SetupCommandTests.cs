@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Meeshkan.Testing;
 
 namespace Meeshkan.Agent.Tests.Notifications;
 
@@ -62,7 +63,7 @@ public sealed class SetupCommandTests
         Assert.That(mail.BodyParts.OfType<MimeKit.MimePart>().Any(p => p.ContentType.MimeType == "image/png"), "sample chart inline");
 
         // A dead channel: the test fails, and says which.
-        (code, output) = Meeshkan("setup", "--webhook-url", $"http://127.0.0.1:{HttpReceiver.FreePort()}/hook", "--test");
+        (code, output) = Meeshkan("setup", "--webhook-url", $"http://127.0.0.1:{Ports.Free()}/hook", "--test");
         Assert.That(code, Is.Not.EqualTo(0));
         Assert.That(output, Does.Contain("webhook: FAILED (cannot connect: ConnectionRefused").And.Contain("slack: OK"));
     }

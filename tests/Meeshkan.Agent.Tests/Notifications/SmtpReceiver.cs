@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Meeshkan.Testing;
 using MimeKit;
 
 namespace Meeshkan.Agent.Tests.Notifications;
@@ -44,7 +45,7 @@ internal sealed class SmtpReceiver : IDisposable
         {
             Assert.Ignore("/usr/bin/python3 (with python3-aiosmtpd) is needed for the SMTP receiver");
         }
-        Port = HttpReceiver.FreePort();
+        Port = Ports.Free();
         var script = Path.Combine(_folder, "receiver.py");
         File.WriteAllText(script, Script);
         var start = new ProcessStartInfo("/usr/bin/python3")
