@@ -37,38 +37,22 @@ public abstract class SandboxFixture(AgentPer per = AgentPer.Fixture)
     }
 
     [OneTimeSetUp]
-    public void StartFixtureAgent()
-    {
-        if (per == AgentPer.Fixture)
-        {
-            Begin();
-        }
-    }
+    public void StartFixtureAgent() => If(AgentPer.Fixture, Begin);
 
     [OneTimeTearDown]
-    public void StopFixtureAgent()
-    {
-        if (per == AgentPer.Fixture)
-        {
-            End();
-        }
-    }
+    public void StopFixtureAgent() => If(AgentPer.Fixture, End);
 
     [SetUp]
-    public void StartTestAgent()
-    {
-        if (per == AgentPer.Test)
-        {
-            Begin();
-        }
-    }
+    public void StartTestAgent() => If(AgentPer.Test, Begin);
 
     [TearDown]
-    public void StopTestAgent()
+    public void StopTestAgent() => If(AgentPer.Test, End);
+
+    private void If(AgentPer lifetime, Action action)
     {
-        if (per == AgentPer.Test)
+        if (per == lifetime)
         {
-            End();
+            action();
         }
     }
 
