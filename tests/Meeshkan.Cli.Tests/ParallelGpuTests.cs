@@ -184,16 +184,21 @@ public sealed class ParallelGpuTests() : SandboxFixture(AgentPer.Test)
         Sandbox.Ok("setup", "--slots", "1");
         var recorder = Recorder();
         var first = Sandbox.Submit(recorder, Out("a"), "30");
-        var second = Sandbox.Submit(recorder, Out("b"), "1");
+        var second = Sandbox.Submit(recorder, Out("b"), "30");
         Sandbox.WaitForState(first, TimeSpan.FromSeconds(30), "RUNNING");
         Thread.Sleep(500);
         Assert.That(Sandbox.Job(second)!.State, Is.EqualTo("QUEUED"), "one slot");
         Sandbox.Ok("setup", "--slots", "2");
-        Sandbox.WaitForState(second, TimeSpan.FromSeconds(30), "RUNNING", "FINISHED");
+        Sandbox.WaitForState(second, TimeSpan.FromSeconds(30), "RUNNING");
         Assert.That(Sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "started at once, not when the first ended");
         Sandbox.Ok("setup", "--slots", "1");
         Assert.That(Sandbox.Job(first)!.State, Is.EqualTo("RUNNING"), "lowering the slots never stops a running job");
+        Assert.That(Sandbox.Job(second)!.State, Is.EqualTo("RUNNING"), "lowering the slots never stops a running job");
+        var third = Sandbox.Submit("true");
+        Assert.That(ListedJson(third).GetProperty("waitingReason").GetString(), Is.EqualTo("waiting for a free slot (2 running, 1 slot)"));
         Sandbox.Ok("cancel", "-y", first.ToString(CultureInfo.InvariantCulture));
+        Sandbox.Ok("cancel", "-y", second.ToString(CultureInfo.InvariantCulture));
+        Assert.That(Sandbox.WaitForEnd(third).State, Is.EqualTo("FINISHED"), "it starts once both have ended");
     }
 
     [Test]
@@ -311,6 +316,7 @@ public sealed class ParallelGpuTests() : SandboxFixture(AgentPer.Test)
     [TestCase(new[] { "setup", "--slots", "many" }, "--slots")]
     [TestCase(new[] { "setup", "--gpus", "all" }, "auto, none")]
     [TestCase(new[] { "setup", "--gpu-busy-memory", "-5" }, "--gpu-busy-memory")]
+    [TestCase(new[] { "setup", "--gpus", "0,9" }, "GPU 9 is not on this machine")]
     public void Bad_input_is_one_line_exit_2_and_nothing_queued(string[] args, string message)
     {
         var before = Sandbox.Jobs().Count;

@@ -100,8 +100,9 @@ public static class Admission
     }
 
     /// <summary>Why a queued job has not started, in the user's words ("waiting for 2 GPUs").</summary>
-    public static string WhyWaiting(WaitingJob job, int freeSlots, int slots, GpuInventory gpus, bool paused, WaitingJob? keptFor)
+    public static string WhyWaiting(WaitingJob job, int running, int slots, GpuInventory gpus, bool paused, WaitingJob? keptFor)
     {
+        var freeSlots = Math.Max(slots - running, 0);
         if (paused)
         {
             return "paused: `meeshkan resume` starts jobs again";
@@ -122,6 +123,7 @@ public static class Admission
                 : busy.Count == 1 ? $" (GPU {busy[0]} is busy with a process outside Meeshkan)"
                 : $" (GPUs {string.Join(',', busy)} are busy with processes outside Meeshkan)");
         }
-        return freeSlots <= 0 ? $"waiting for a free slot ({slots} of {slots} in use)" : "waiting for its turn";
+        // After `setup --slots` lowered the count, more may run than there are slots: say both ("2 running, 1 slot").
+        return freeSlots <= 0 ? $"waiting for a free slot ({running} running, {slots} slot{(slots == 1 ? "" : "s")})" : "waiting for its turn";
     }
 }

@@ -142,7 +142,7 @@ public sealed class QueueState(AgentOptions options, TimeProvider time)
                 return $"retrying in {JobDuration.Format(TimeSpan.FromSeconds(Math.Ceiling((at - Now).TotalSeconds)))}";
             }
             var kept = Admission.Overdue(Waiting, Gpus, Now, ReserveAfter, Ready);
-            return Admission.WhyWaiting(job, FreeSlots, Slots, Gpus, Paused, kept);
+            return Admission.WhyWaiting(job, Running, Slots, Gpus, Paused, kept);
         }
     }
 

@@ -28,6 +28,7 @@ internal sealed record QueueSetup(string? Slots, string? Gpus, string? GpuBusyMe
             {
                 throw new ArgumentException(e.Message);
             }
+            RefuseMissingGpus(config.Gpus);
         }
         if (GpuBusyMemory is not null)
         {
@@ -38,6 +39,26 @@ internal sealed record QueueSetup(string? Slots, string? Gpus, string? GpuBusyMe
         {
             config.ReserveAfterSeconds = Number(ReserveAfter, 0, int.MaxValue,
                 "--reserve-after must be a whole number of seconds a job may wait before it goes first and its GPUs are kept for it");
+        }
+    }
+
+    /// <summary>
+    /// Listed GPUs must be on this machine (the agent runs here, with the same nvidia-smi); with no nvidia-smi to ask,
+    /// they are taken at the user's word, as the agent does.
+    /// </summary>
+    private static void RefuseMissingGpus(string setting)
+    {
+        if (setting is GpuSelection.Auto or GpuSelection.None || NvidiaSmi.Query(TimeSpan.FromSeconds(10)) is not { } found)
+        {
+            return;
+        }
+        var missing = GpuAmount.ParseIds(setting, "--gpus").Where(i => found.All(g => g.Index != i)).ToList();
+        if (missing.Count > 0)
+        {
+            var seen = found.Count == 0 ? "nvidia-smi shows none" : $"nvidia-smi shows {string.Join(',', found.Select(g => g.Index))}";
+            throw new ArgumentException(missing.Count == 1
+                ? $"GPU {missing[0]} is not on this machine ({seen}): list only those, or use --gpus auto"
+                : $"GPUs {string.Join(',', missing)} are not on this machine ({seen}): list only those, or use --gpus auto");
         }
     }
 

@@ -58,7 +58,7 @@ public sealed class AdmissionTests
         var admitted = Admission.Next(queue, 3, gpus, Now, ReserveAfter)!.Value;
         Assert.That(admitted.Job.Number, Is.EqualTo(2));
         Assert.That(admitted.Gpus, Is.EqualTo(new[] { 2 }));
-        Assert.That(Admission.WhyWaiting(queue.Get(1)!, 3, 3, gpus, paused: false, keptFor: null), Is.EqualTo("waiting for 4 GPUs"));
+        Assert.That(Admission.WhyWaiting(queue.Get(1)!, 0, 3, gpus, paused: false, keptFor: null), Is.EqualTo("waiting for 4 GPUs"));
     }
 
     [Test]
@@ -79,7 +79,7 @@ public sealed class AdmissionTests
             "GPUs 1-3 are free but kept for job 1: only the job without GPUs starts, in a slot job 1 does not need");
         Assert.That(Admission.Next(queue, 1, gpus, Now, ReserveAfter), Is.Null, "the last slot is kept too");
         Assert.That(Admission.Overdue(queue, gpus, Now, ReserveAfter), Is.EqualTo(big));
-        Assert.That(Admission.WhyWaiting(queue.Get(2)!, 3, 3, gpus, false, big), Does.Contain("kept for job 1"));
+        Assert.That(Admission.WhyWaiting(queue.Get(2)!, 0, 3, gpus, false, big), Does.Contain("kept for job 1"));
         gpus.Release(100);
         Assert.That(Admission.Next(queue, 1, gpus, Now, ReserveAfter)?.Job.Number, Is.EqualTo(1));
     }
@@ -109,7 +109,16 @@ public sealed class AdmissionTests
     {
         var queue = Queue(Job(1, quarters: 4, ids: [7], minutesAgo: 30), Job(2, quarters: 4));
         Assert.That(Next(queue, Four()), Is.EqualTo(2));
-        Assert.That(Admission.WhyWaiting(queue.Get(1)!, 1, 1, Four(), false, null), Does.StartWith("cannot start"));
+        Assert.That(Admission.WhyWaiting(queue.Get(1)!, 0, 1, Four(), false, null), Does.StartWith("cannot start"));
+    }
+
+    [Test]
+    public void A_job_waiting_after_the_slots_were_lowered_is_told_how_many_run_and_how_many_slots_there_are()
+    {
+        var queue = Queue(Job(1));
+        Assert.That(Admission.WhyWaiting(queue.Get(1)!, 2, 1, Four(), false, null), Is.EqualTo("waiting for a free slot (2 running, 1 slot)"));
+        Assert.That(Admission.WhyWaiting(queue.Get(1)!, 3, 3, Four(), false, null), Is.EqualTo("waiting for a free slot (3 running, 3 slots)"));
+        Assert.That(Admission.WhyWaiting(queue.Get(1)!, 1, 3, Four(), false, null), Is.EqualTo("waiting for its turn"));
     }
 
     [Test]
