@@ -141,6 +141,7 @@ public static class AgentHost
             services.AddSingleton<ConditionEngine>();
             services.AddSingleton<Scalars.UnsentScalars>();
             services.AddHostedService<Hosting.SocketKeeper>();
+            services.AddHostedService<Hosting.MemoryTrimmer>();
             services.AddSingleton<OutputScalars.OutputScalarReader>();
             services.AddJobs();
             if (dashboard is not null)
