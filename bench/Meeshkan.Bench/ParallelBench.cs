@@ -102,18 +102,18 @@ internal static class ParallelBench
         }
     }
 
-    /// <summary>With several slots jobs end out of order: wait until none of the batch is queued or running.</summary>
+    /// <summary>
+    /// With several slots jobs end out of order: one WaitJobs call (what `meeshkan wait` sends) for the whole batch,
+    /// answered when the last of them ends, as `tsp -w` is for task-spooler.
+    /// </summary>
     private static void WaitAll(AgentUnderTest agent, long last, int count)
     {
-        while (true)
+        var request = new WaitJobsRequest();
+        for (var number = last - count + 1; number <= last; number++)
         {
-            var open = agent.Jobs.ListJobs(new ListJobsRequest { View = JobView.Basic, States = { JobState.Queued, JobState.Running } }).Jobs.Count;
-            if (open == 0)
-            {
-                return;
-            }
-            Thread.Sleep(20);
+            request.Identifiers.Add(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+        agent.Jobs.WaitJobs(request);
     }
 
     private static double Median(List<double> values)

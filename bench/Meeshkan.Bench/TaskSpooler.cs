@@ -45,11 +45,13 @@ internal sealed class TaskSpooler(string folder)
         Reset();
         Programs.Run("tsp", ["-S", slots.ToString(System.Globalization.CultureInfo.InvariantCulture)], _env);
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var last = "";
         for (var i = 0; i < count; i++)
         {
-            Programs.Run("tsp", ["true"], _env);
+            last = Programs.Run("tsp", ["true"], _env).Output.Trim();
         }
-        // -w with no id waits for the last job; with several slots others may still run: wait for the queue to empty.
+        // -w waits for the last job to end; with several slots a few others may still run: then the queue must empty.
+        Programs.Run("tsp", ["-w", last], _env);
         while (Programs.Run("tsp", ["-l"], _env).Output.Contains("running", StringComparison.Ordinal)
                || Programs.Run("tsp", ["-l"], _env).Output.Contains("queued", StringComparison.Ordinal))
         {

@@ -27,9 +27,17 @@ public sealed class NotificationService(
         var ticker = TickAsync(stopping);
         try
         {
-            await foreach (var request in queue.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            // Every request waiting is taken at once: their history rows go in one write (a burst of job ends, one
+            // transaction instead of one each), then each goes to the channels in order.
+            var batch = new List<NotificationRequest>();
+            while (await queue.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
             {
-                Dispatch(request);
+                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var request))
+                {
+                    batch.Add(request);
+                }
+                Dispatch(batch);
+                batch.Clear();
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -68,34 +76,45 @@ public sealed class NotificationService(
         }
     }
 
-    private void Dispatch(NotificationRequest request)
+    // The most requests composed and recorded in one go.
+    private const int MaxBatch = 256;
+
+    private void Dispatch(IReadOnlyList<NotificationRequest> requests)
     {
-        Notification notification;
+        var notifications = requests.Select(Compose).ToList();
         try
         {
-            notification = composer.Compose(request);
-        }
-        catch (Exception e)
-        {
-            NotificationLog.ComposeFailed(logger, request.Event.Name(), request.Job.Number, e);
-            notification = new Notification
-            {
-                Event = request.Event, Job = request.Job, Time = time.GetUtcNow(), Host = NotificationComposer.Host,
-                Message = request.Message,
-            };
-        }
-        try
-        {
-            store.Record(request.Job.Number, request.Event.Name(), "history", NotificationStatus.Success,
-                notification.ChartPath is { } chart ? $"chart: {chart}" : null, 1, SinkLane.Summary(notification));
+            store.RecordHistory(notifications.Select(n => (n.Job?.Number, n.Event.Name(),
+                n.ChartPath is { } chart ? $"chart: {chart}" : null, SinkLane.Summary(n))));
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
         {
             NotificationLog.RecordFailed(logger, e.Message);
         }
-        foreach (var lane in Lanes())
+        var lanes = Lanes().ToList();
+        foreach (var notification in notifications)
         {
-            lane.Enqueue(notification);
+            foreach (var lane in lanes)
+            {
+                lane.Enqueue(notification);
+            }
+        }
+    }
+
+    private Notification Compose(NotificationRequest request)
+    {
+        try
+        {
+            return composer.Compose(request);
+        }
+        catch (Exception e)
+        {
+            NotificationLog.ComposeFailed(logger, request.Event.Name(), request.Job.Number, e);
+            return new Notification
+            {
+                Event = request.Event, Job = request.Job, Time = time.GetUtcNow(), Host = NotificationComposer.Host,
+                Message = request.Message,
+            };
         }
     }
 

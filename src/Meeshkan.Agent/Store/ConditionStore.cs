@@ -14,7 +14,7 @@ public sealed class ConditionStore(Database database)
 
     public void Insert(StoredCondition condition)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var command = connection.CreateCommand();
         command.CommandText =
             "INSERT INTO conditions (id, job_number, expression, names, description, evaluated_by_client, only_reported, cooldown_seconds, last_fired_at, action) " +
@@ -57,7 +57,7 @@ public sealed class ConditionStore(Database database)
     /// <summary>Stores one firing and moves the condition's cooldown start, in one transaction.</summary>
     public void RecordFiring(string conditionId, long jobNumber, DateTimeOffset time, IReadOnlyDictionary<string, double> values)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
         using (var insert = connection.CreateCommand())
         {

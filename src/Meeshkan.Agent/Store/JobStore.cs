@@ -65,7 +65,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             throw new ArgumentException($"a job is not created {state}", nameof(state));
         }
         var now = time.GetUtcNow();
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
@@ -264,7 +264,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         IReadOnlyList<int>? gpus, int? slot, DateTimeOffset? startedAt)
     {
         var now = startedAt ?? time.GetUtcNow();
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -293,7 +293,7 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>The executor's own word on a job that has not ended ("PENDING (Resources)"); false when it has ended.</summary>
     public bool SetExecutorState(long number, string executorState)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var command = connection.CreateCommand();
         command.CommandText = $"UPDATE jobs SET executor_state = $text WHERE number = $number AND state NOT IN ({Codes(EndStates)})";
         command.Parameters.AddWithValue("$text", executorState);
@@ -313,7 +313,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         }
         IReadOnlyList<JobState> from = onlyFrom is { } only ? [only] : JobTransitions.From(state);
         var now = endedAt ?? time.GetUtcNow();
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -348,7 +348,7 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// </summary>
     public JobRecord? MarkRetrying(long number, int? exitCode, string reason, DateTimeOffset endedAt, DateTimeOffset retryAt)
     {
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -412,7 +412,7 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>Deletes every ended job and all that was stored for it; returns them (their folders are the caller's).</summary>
     public IReadOnlyList<JobRecord> DeleteEnded()
     {
-        using var connection = database.Open();
+        using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -14,13 +14,39 @@ public sealed class NotificationStore(Database database, TimeProvider time)
 
     public void Record(long? jobNumber, string eventName, string channel, NotificationStatus status, string? reason, int attempt, string? summary)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
+        using var connection = database.OpenToWrite();
+        using var command = InsertCommand(connection, null);
+        Insert(command, jobNumber, eventName, channel, status, reason, attempt, summary);
+    }
+
+    /// <summary>The history rows of notifications as they were composed (channel "history"), in one transaction.</summary>
+    public void RecordHistory(IEnumerable<(long? JobNumber, string EventName, string? Reason, string Summary)> rows)
+    {
+        using var connection = database.OpenToWrite();
+        using var transaction = connection.BeginTransaction();
+        using var command = InsertCommand(connection, transaction);
+        foreach (var row in rows)
+        {
+            Insert(command, row.JobNumber, row.EventName, "history", NotificationStatus.Success, row.Reason, 1, row.Summary);
+        }
+        transaction.Commit();
+    }
+
+    private static SqliteCommand InsertCommand(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText =
             "INSERT INTO notifications (job_number, time, event, channel, status, reason, attempt, summary) " +
             "SELECT $job, $time, $event, $channel, $status, $reason, $attempt, $summary " +
             // A delivery that ends after `clear` deleted its job is not kept (the row would refer to no job).
             "WHERE $job IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE number = $job)";
+        return command;
+    }
+
+    private void Insert(SqliteCommand command, long? jobNumber, string eventName, string channel, NotificationStatus status, string? reason, int attempt, string? summary)
+    {
+        command.Parameters.Clear();
         command.Parameters.AddWithValue("$job", jobNumber is { } n ? n : DBNull.Value);
         command.Parameters.AddWithValue("$time", time.GetUtcNow().ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$event", eventName);

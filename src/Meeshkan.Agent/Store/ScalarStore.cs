@@ -71,7 +71,7 @@ public sealed class ScalarStore(Database database)
     private IReadOnlyList<Series>? AppendLocked(long jobNumber, int attempt, ScalarBatch batch, long receivedAtUs)
     {
         {
-            using var connection = database.Open();
+            using var connection = database.OpenToWrite();
             using var transaction = connection.BeginTransaction();
             if (!string.IsNullOrEmpty(batch.ClientId) && !MarkSeen(connection, transaction, batch.ClientId, batch.Sequence))
             {
