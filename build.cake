@@ -181,13 +181,17 @@ Task("Demo")
 });
 
 Task("Bench")
-    .Description("Runs the benchmarks in bench/ against the native `meeshkan` and writes docs/benchmarks.md (with the dashboard's section), docs/benchmarks-scalars.md and docs/benchmarks-output-scalars.md, and prints the Slurm table (docs/slurm.md).")
+    .Description("Runs the benchmarks in bench/ against the native `meeshkan` and writes docs/benchmarks.md (with the dashboard's section), docs/benchmarks-scalars.md, docs/benchmarks-output-scalars.md, docs/benchmarks-parallel.md and docs/benchmarks-pipeline.md, and prints the Slurm table (docs/slurm.md).")
     .IsDependentOn("Publish")
     .Does(() =>
 {
     Run("bash", "bench/run.sh " + configuration);
     Run("bash", "bench/scalars/run.sh " + configuration);
     Run("bash", "bench/output_scalars/run.sh " + configuration);
+    // Several jobs at once next to `tsp -S 2/4`, GPU handoff, memory with 10,000 waiting: docs/benchmarks-parallel.md.
+    Run("bash", "bench/parallel.sh " + meeshkan.FullPath);
+    // Dependencies and timeouts next to `tsp -D`: docs/benchmarks-pipeline.md.
+    Run("bash", "bench/pipeline.sh " + meeshkan.FullPath);
     // Meeshkan on Slurm next to raw sbatch (its own single-node Slurm; root): the table for docs/slurm.md "Speed".
     Run("bash", "bench/slurm/run.sh " + meeshkan.FullPath);
     Run("bash", "bench/Dashboard/run.sh " + configuration);

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 meeshkan=${1:-artifacts/meeshkan/meeshkan}
 shift || true
 command -v tsp >/dev/null || { echo "bench: tsp is missing (apt-get install task-spooler)" >&2; exit 2; }
-# The data folders and task-spooler's output go under $HOME, where ~/.meeshkan lives: on these machines creating a
-# file in /tmp had grown to 0.5-0.9 ms after a day of tests, against 0.03-0.2 ms elsewhere on the same disk.
+# The data folders and task-spooler's output go under $HOME (where ~/.meeshkan lives), or BENCH_DIR: BENCH_DIR=/dev/shm
+# measures the queues without the disk. On these machines' virtual disks creating a file or folder grew from 0.03 ms to
+# 0.5-0.9 ms within an hour of tests (new blocks), and a Meeshkan job makes four (its folder, stdout, stderr, exit_code)
+# where a task-spooler job makes one (its output file).
 work=$(mktemp -d "${BENCH_DIR:-$HOME}/.mkp.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 if [ "${MEESHKAN_REAL_GPUS:-0}" != 1 ]; then
@@ -21,4 +23,4 @@ SMI
   export PATH="$work/bin:$PATH"
 fi
 dotnet build bench/Meeshkan.Bench/Meeshkan.Bench.csproj -c Release -o "$work/runner" --nologo -v q
-dotnet "$work/runner/Meeshkan.Bench.dll" --parallel --meeshkan "$meeshkan" --work "$work" --out docs/benchmarks-parallel.md "$@"
+dotnet "$work/runner/Meeshkan.Bench.dll" --parallel --meeshkan "$meeshkan" --work "$work" --out "${OUT:-docs/benchmarks-parallel.md}" "$@"

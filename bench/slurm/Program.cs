@@ -6,6 +6,8 @@ using System.Net;
 using System.Net.Sockets;
 using Meeshkan.Slurm.Tests.Cluster;
 using Meeshkan.Testing;
+using Meeshkan;
+using Meeshkan.V1;
 
 var meeshkan = Arg("--meeshkan");
 var work = Arg("--work");
@@ -29,6 +31,11 @@ var rawFinish = new List<double>();
 var cliSubmit = new List<double>();
 var handedOver = new List<double>();
 var meeshkanFinish = new List<double>();
+var apiSubmit = new List<double>();
+var apiHandedOver = new List<double>();
+var apiFinish = new List<double>();
+using var channel = AgentChannel.ForSocket(agent.SocketPath);
+var api = new JobService.JobServiceClient(channel);
 for (var round = 1; round <= rounds; round++)
 {
     Step($"round {round}: {jobCount} x raw `sbatch --wrap true`, then {jobCount} x `meeshkan submit --on slurm true`");
@@ -39,12 +46,21 @@ for (var round = 1; round <= rounds; round++)
     cliSubmit.Add(cli);
     handedOver.Add(handed);
     meeshkanFinish.Add(ended);
+    var (call, callHanded, callEnded) = InOneCall();
+    apiSubmit.Add(call);
+    apiHandedOver.Add(callHanded);
+    apiFinish.Add(callEnded);
 }
 rows.Add([$"{jobCount} jobs (`true`): all submitted", Ms(Median(rawSubmit)) + " (sbatch returned)",
     $"{Ms(Median(cliSubmit))} (submit returned); {Ms(Median(handedOver))} (all in Slurm's queue)",
     $"{Median(handedOver) / Median(rawSubmit):0.00}x"]);
+rows.Add([$"{jobCount} jobs (`true`) in one SubmitJobs call (the API the clients use)", Ms(Median(rawSubmit)) + " (sbatch returned)",
+    $"{Ms(Median(apiSubmit))} (call returned); {Ms(Median(apiHandedOver))} (all in Slurm's queue)",
+    $"{Median(apiHandedOver) / Median(rawSubmit):0.00}x"]);
 rows.Add([$"{jobCount} jobs: all ended (from the first submit)", Ms(Median(rawFinish)) + " (squeue shows none left)",
-    Ms(Median(meeshkanFinish)) + " (`meeshkan list` shows all ended)", $"+{(Median(meeshkanFinish) - Median(rawFinish)) / 1000:0.00} s"]);
+    Ms(Median(meeshkanFinish)) + " (`meeshkan list` shows all ended)", $"{(Median(meeshkanFinish) - Median(rawFinish)) / 1000:+0.00;-0.00} s"]);
+rows.Add([$"{jobCount} jobs in one call: all ended (from the call)", Ms(Median(rawFinish)) + " (squeue shows none left)",
+    Ms(Median(apiFinish)) + " (`meeshkan list` shows all ended)", $"{(Median(apiFinish) - Median(rawFinish)) / 1000:+0.00;-0.00} s"]);
 
 // 2. A state change in Slurm (the job ends) against the moment `meeshkan list` shows it.
 Step($"{changes} state changes: a running Slurm job ends; when squeue says COMPLETED, when `meeshkan list` says FINISHED");
@@ -106,7 +122,37 @@ return 0;
     {
         numbers.Add(agent.Submit("--on", "slurm", "true"));
     }
-    var cli = clock.Elapsed.TotalMilliseconds;
+    return HandedAndEnded(clock, numbers);
+}
+
+(double Call, double Handed, double Ended) InOneCall()
+{
+    // As a script submits many (the clients' SubmitJobs): one call, the agent hands them to sbatch eight at once.
+    var request = new SubmitJobsRequest();
+    for (var i = 0; i < jobCount; i++)
+    {
+        var job = new SubmitJobRequest { Name = "true", WorkingDirectory = work, On = "slurm" };
+        job.Command.Add("true");
+        // What a `meeshkan submit` sends: the submitter's environment (here the cluster's SLURM_CONF and PATH).
+        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            job.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
+        }
+        foreach (var (key, value) in agent.Environment)
+        {
+            job.Environment[key] = value;
+        }
+        request.Jobs.Add(job);
+    }
+    var clock = Stopwatch.StartNew();
+    var numbers = api.SubmitJobs(request).Jobs.Select(j => j.Number).ToHashSet();
+    return HandedAndEnded(clock, numbers);
+}
+
+// From the first submit: when the last returned, when all were in Slurm's queue, when `meeshkan list` showed all ended.
+(double Returned, double Handed, double Ended) HandedAndEnded(Stopwatch clock, HashSet<long> numbers)
+{
+    var returned = clock.Elapsed.TotalMilliseconds;
     double? handed = null;
     Until(() =>
     {
@@ -116,7 +162,7 @@ return 0;
             ? clock.Elapsed.TotalMilliseconds : null;
         return handed is not null && agent.Jobs().Count(j => numbers.Contains(j.Number) && Ended(j)) == jobCount;
     }, 100);
-    return (cli, handed!.Value, clock.Elapsed.TotalMilliseconds);
+    return (returned, handed!.Value, clock.Elapsed.TotalMilliseconds);
 }
 
 (double Slurm, double List) StateChange(int i)
