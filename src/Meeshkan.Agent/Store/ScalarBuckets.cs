@@ -51,7 +51,10 @@ public sealed class ScalarBuckets(Database database)
             return new Result([], [], from ?? 0, to ?? 0, 0, 0);
         }
         using var decode = connection.CreateCommand();
-        decode.CommandText = "SELECT steps, vals, wall_times, first_step FROM scalar_chunks WHERE rowid = $row";
+        // Only the axis's column and the values: a chunk's three blobs are most of the bytes read.
+        decode.CommandText = axis == Axis.Time
+            ? "SELECT wall_times, vals, 0 FROM scalar_chunks WHERE rowid = $row"
+            : "SELECT steps, vals, first_step FROM scalar_chunks WHERE rowid = $row";
         var row = decode.Parameters.Add(new SqliteParameter("$row", null));
 
         // The range, when not given, is every chunk's: from their extents, and chunks written before extents were kept
@@ -151,14 +154,51 @@ public sealed class ScalarBuckets(Database database)
         {
             return;
         }
-        var steps = MemoryMarshal.Cast<byte, long>((byte[])reader[0]);
-        var values = MemoryMarshal.Cast<byte, double>((byte[])reader[1]);
-        var times = MemoryMarshal.Cast<byte, long>((byte[])reader[2]);
-        var first = reader.GetInt64(3);
-        for (var i = 0; i < values.Length; i++)
+        // Into pooled buffers, not a new array per blob: a zoomed read decodes up to a million points (24 MB), and new
+        // arrays of that size are large objects, each a step towards a full collection.
+        var xBytes = Blob(reader, 0);
+        var valueBytes = Blob(reader, 1);
+        try
         {
-            var x = axis == Axis.Time ? times[i] * 1e-6 : steps.IsEmpty ? first + i : steps[i];
-            visit(x, values[i]);
+            var xs = MemoryMarshal.Cast<byte, long>(xBytes.Span);
+            var values = MemoryMarshal.Cast<byte, double>(valueBytes.Span);
+            var first = reader.GetInt64(2);
+            for (var i = 0; i < values.Length; i++)
+            {
+                var x = axis == Axis.Time ? xs[i] * 1e-6 : xs.IsEmpty ? first + i : xs[i];
+                visit(x, values[i]);
+            }
+        }
+        finally
+        {
+            xBytes.Return();
+            valueBytes.Return();
+        }
+    }
+
+    /// <summary>A blob column read into a rented buffer (empty for NULL or an empty blob).</summary>
+    private static PooledBytes Blob(SqliteDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return default;
+        }
+        var length = (int)reader.GetBytes(ordinal, 0, null, 0, 0);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        reader.GetBytes(ordinal, 0, buffer, 0, length);
+        return new PooledBytes(buffer, length);
+    }
+
+    private readonly record struct PooledBytes(byte[]? Buffer, int Length)
+    {
+        public ReadOnlySpan<byte> Span => Buffer is null ? default : Buffer.AsSpan(0, Length);
+
+        public void Return()
+        {
+            if (Buffer is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
+            }
         }
     }
 
