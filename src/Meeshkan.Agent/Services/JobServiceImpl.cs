@@ -42,9 +42,6 @@ public sealed class JobServiceImpl(
     {
         var prepared = request.Jobs.Select(r => Prepare(r).Job).ToList();
         var records = lifecycle.Submit(prepared);
-        foreach (var record in records)
-        {
-            }
         var response = new SubmitJobsResponse();
         response.Jobs.AddRange(records.Select(r => r.ToProto()));
         return Task.FromResult(response);
