@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Meeshkan.V1;
+using static Meeshkan.Bench.Programs;
 
 namespace Meeshkan.Bench;
 
@@ -52,7 +53,7 @@ internal static class ParallelBench
             {
                 var holder = Submit(gpuAgent, 4, "sleep", "0.1");
                 var waiter = Submit(gpuAgent, 4, "true");
-                WaitEnded(gpuAgent, waiter);
+                gpuAgent.WaitEnded(waiter);
                 var a = gpuAgent.Jobs.GetJob(new GetJobRequest { Identifier = holder.ToString(System.Globalization.CultureInfo.InvariantCulture) });
                 var b = gpuAgent.Jobs.GetJob(new GetJobRequest { Identifier = waiter.ToString(System.Globalization.CultureInfo.InvariantCulture) });
                 handoff.Add((b.StartedAt.ToDateTime() - a.FinishedAt.ToDateTime()).TotalMilliseconds);
@@ -69,8 +70,6 @@ internal static class ParallelBench
             }
             Thread.Sleep(2000);
             var waiting = RssMb(gpuAgent.Pid);
-            var clock = Stopwatch.StartNew();
-            var list = gpuAgent.Cli("status");
             lines.Add($"| Agent RSS with 10,000 jobs waiting (MB) | {waiting:0} | {idle:0} (just started, before its first trim) | 80 MB target |");
             gpuAgent.Stop();
         }
@@ -95,19 +94,6 @@ internal static class ParallelBench
         return agent.Jobs.SubmitJob(request).Job.Number;
     }
 
-    private static void WaitEnded(AgentUnderTest agent, long number)
-    {
-        while (true)
-        {
-            var job = agent.Jobs.GetJob(new GetJobRequest { Identifier = number.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            if (job.State is JobState.Finished or JobState.Failed or JobState.Canceled)
-            {
-                return;
-            }
-            Thread.Sleep(10);
-        }
-    }
-
     /// <summary>
     /// With several slots jobs end out of order: one WaitJobs call (what `meeshkan wait` sends) for the whole batch,
     /// answered when the last of them ends, as `tsp -w` is for task-spooler.
@@ -121,14 +107,4 @@ internal static class ParallelBench
         }
         agent.Jobs.WaitJobs(request);
     }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
-
-    private static double RssMb(int pid) =>
-        File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] is var kb ? double.Parse(kb) / 1024 : 0;
 }

@@ -52,8 +52,8 @@ internal sealed class TaskSpooler(string folder)
         }
         // -w waits for the last job to end; with several slots a few others may still run: then the queue must empty.
         Programs.Run("tsp", ["-w", last], _env);
-        while (Programs.Run("tsp", ["-l"], _env).Output.Contains("running", StringComparison.Ordinal)
-               || Programs.Run("tsp", ["-l"], _env).Output.Contains("queued", StringComparison.Ordinal))
+        while (Programs.Run("tsp", ["-l"], _env).Output is var listed
+               && (listed.Contains("running", StringComparison.Ordinal) || listed.Contains("queued", StringComparison.Ordinal)))
         {
             Thread.Sleep(5);
         }

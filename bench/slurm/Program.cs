@@ -128,20 +128,18 @@ return 0;
 (double Call, double Handed, double Ended) InOneCall()
 {
     // As a script submits many (the clients' SubmitJobs): one call, the agent hands them to sbatch eight at once.
+    // What a `meeshkan submit` sends: the submitter's environment (here the cluster's SLURM_CONF and PATH).
+    var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+        .ToDictionary(v => (string)v.Key, v => (string?)v.Value ?? "");
+    foreach (var (key, value) in agent.Environment)
+    {
+        environment[key] = value;
+    }
     var request = new SubmitJobsRequest();
     for (var i = 0; i < jobCount; i++)
     {
-        var job = new SubmitJobRequest { Name = "true", WorkingDirectory = work, On = "slurm" };
+        var job = new SubmitJobRequest { Name = "true", WorkingDirectory = work, On = "slurm", Environment = { environment } };
         job.Command.Add("true");
-        // What a `meeshkan submit` sends: the submitter's environment (here the cluster's SLURM_CONF and PATH).
-        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
-        {
-            job.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
-        }
-        foreach (var (key, value) in agent.Environment)
-        {
-            job.Environment[key] = value;
-        }
         request.Jobs.Add(job);
     }
     var clock = Stopwatch.StartNew();

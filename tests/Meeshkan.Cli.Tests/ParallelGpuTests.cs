@@ -323,17 +323,13 @@ public sealed class ParallelGpuTests() : SandboxFixture(AgentPer.Test)
         // The burst's garbage is given back within a second or two of its end (Hosting/MemoryTrimmer).
         var clock = Stopwatch.StartNew();
         double rss;
-        while ((rss = RssMb(Sandbox.AgentPid!.Value)) >= 80 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        while ((rss = Processes.StatusKb(Sandbox.AgentPid!.Value, "VmRSS:") / 1024.0) >= 80 && clock.Elapsed < TimeSpan.FromSeconds(10))
         {
             Thread.Sleep(250);
         }
         Assert.That(rss, Is.LessThan(80), "agent RSS in MB with 10,000 jobs waiting");
         Assert.That(Sandbox.Ok("status"), Does.Contain("paused"));
     }
-
-    private static double RssMb(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
 
     [TestCase(new[] { "submit", "--gpus", "-1", "true" }, "--gpus")]
     [TestCase(new[] { "submit", "--gpus", "abc", "true" }, "--gpus")]

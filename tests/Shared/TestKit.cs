@@ -49,6 +49,11 @@ public static class Processes
             return false;
         }
     }
+
+    /// <summary>A field of /proc/PID/status in kB ("VmRSS:", the resident memory; "VmHWM:", its peak).</summary>
+    public static long StatusKb(int pid, string field) =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>ScalarBatch messages as a client builds them.</summary>

@@ -49,4 +49,11 @@ public static class GpuSelection
         }
         return ids.Select(i => discovered.FirstOrDefault(g => g.Index == i)).OfType<Gpu>().ToList();
     }
+
+    /// <summary>The listed GPUs that <see cref="Apply"/> leaves out because nvidia-smi does not show them.</summary>
+    public static IReadOnlyList<int> NotFound(string? setting, IReadOnlyList<Gpu> discovered)
+    {
+        var s = Normalize(setting ?? Auto);
+        return s is Auto or None ? [] : GpuAmount.ParseIds(s, "--gpus").Where(i => discovered.All(g => g.Index != i)).ToList();
+    }
 }

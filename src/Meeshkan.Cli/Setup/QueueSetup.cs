@@ -48,18 +48,14 @@ internal sealed record QueueSetup(string? Slots, string? Gpus, string? GpuBusyMe
     /// </summary>
     private static void RefuseMissingGpus(string setting)
     {
-        if (setting is GpuSelection.Auto or GpuSelection.None || NvidiaSmi.Query(TimeSpan.FromSeconds(10)) is not { } found)
+        if (setting is GpuSelection.Auto or GpuSelection.None
+            || NvidiaSmi.Query(TimeSpan.FromSeconds(10)) is not { } found || GpuSelection.NotFound(setting, found) is not [_, ..] missing)
         {
             return;
         }
-        var missing = GpuAmount.ParseIds(setting, "--gpus").Where(i => found.All(g => g.Index != i)).ToList();
-        if (missing.Count > 0)
-        {
-            var seen = found.Count == 0 ? "nvidia-smi shows none" : $"nvidia-smi shows {string.Join(',', found.Select(g => g.Index))}";
-            throw new ArgumentException(missing.Count == 1
-                ? $"GPU {missing[0]} is not on this machine ({seen}): list only those, or use --gpus auto"
-                : $"GPUs {string.Join(',', missing)} are not on this machine ({seen}): list only those, or use --gpus auto");
-        }
+        var seen = found.Count == 0 ? "nvidia-smi shows none" : $"nvidia-smi shows {string.Join(',', found.Select(g => g.Index))}";
+        var (gpus, are) = missing.Count == 1 ? ("GPU", "is") : ("GPUs", "are");
+        throw new ArgumentException($"{gpus} {string.Join(',', missing)} {are} not on this machine ({seen}): list only those, or use --gpus auto");
     }
 
     /// <summary>What the queue settings are now, for setup's closing lines.</summary>

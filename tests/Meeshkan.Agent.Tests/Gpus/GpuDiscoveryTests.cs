@@ -36,6 +36,8 @@ public sealed class GpuDiscoveryTests
         Assert.That(GpuSelection.Apply("none", found), Is.Empty);
         Assert.That(GpuSelection.Apply("2,0", found).Select(g => g.Index), Is.EqualTo(new[] { 2, 0 }));
         Assert.That(GpuSelection.Apply("2,7", found).Select(g => g.Index), Is.EqualTo(new[] { 2 }), "7 is not on this machine");
+        Assert.That(GpuSelection.NotFound("2,7", found), Is.EqualTo(new[] { 7 }), "what setup refuses");
+        Assert.That(GpuSelection.NotFound("auto", found), Is.Empty);
         Assert.That(GpuSelection.Apply("auto", null), Is.Empty, "no nvidia-smi: no GPUs");
         Assert.That(GpuSelection.Apply("0,1", null).Select(g => g.Index), Is.EqualTo(new[] { 0, 1 }), "no nvidia-smi: the user's word");
     }

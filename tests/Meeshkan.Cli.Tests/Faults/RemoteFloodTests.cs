@@ -97,13 +97,7 @@ public sealed class RemoteFloodTests() : SandboxFixture(AgentPer.Test)
     });
 
     /// <summary>VmRSS and VmHWM of a process, in kB.</summary>
-    private static (long Rss, long Peak) Memory(int pid)
-    {
-        var lines = File.ReadAllLines($"/proc/{pid}/status");
-        long Field(string name) => long.Parse(lines.First(l => l.StartsWith(name, StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
-        return (Field("VmRSS:"), Field("VmHWM:"));
-    }
+    private static (long Rss, long Peak) Memory(int pid) => (Processes.StatusKb(pid, "VmRSS:"), Processes.StatusKb(pid, "VmHWM:"));
 
     /// <summary>A gRPC frame that announces <c>declared</c> bytes, sends <c>sent</c> of them and then waits.</summary>
     private sealed class StallingContent(int declared, int sent) : HttpContent
