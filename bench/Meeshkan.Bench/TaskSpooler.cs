@@ -60,6 +60,37 @@ internal sealed class TaskSpooler(string folder)
         return clock.Elapsed.TotalMilliseconds;
     }
 
+    /// <summary>
+    /// The queue's own rate, without its clients: `tsp -S slots`, one job per slot that waits for a gate file, then
+    /// <paramref name="count"/> x `tsp true` queued behind them; the clock runs from opening the gate until every job
+    /// ended: wall ms.
+    /// </summary>
+    public double RunQueued(int count, int slots)
+    {
+        Reset();
+        Programs.Run("tsp", ["-S", slots.ToString(System.Globalization.CultureInfo.InvariantCulture)], _env);
+        var gate = Path.Combine(folder, "gate");
+        File.Delete(gate);
+        for (var i = 0; i < slots; i++)
+        {
+            Programs.Run("tsp", ["sh", "-c", $"while [ ! -e '{gate}' ]; do sleep 0.001; done"], _env);
+        }
+        var last = "";
+        for (var i = 0; i < count; i++)
+        {
+            last = Programs.Run("tsp", ["true"], _env).Output.Trim();
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        File.WriteAllText(gate, "");
+        Programs.Run("tsp", ["-w", last], _env);
+        while (Programs.Run("tsp", ["-l"], _env).Output is var listed
+               && (listed.Contains("running", StringComparison.Ordinal) || listed.Contains("queued", StringComparison.Ordinal)))
+        {
+            Thread.Sleep(2);
+        }
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
     /// <summary>`tsp -D previous true` <paramref name="count"/> times (a chain), then waits for the last: wall ms.</summary>
     public double DispatchChained(int count)
     {

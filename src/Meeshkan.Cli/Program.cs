@@ -18,6 +18,13 @@ if (arguments is ["agent"])
     Environment.ExitCode = await new AgentCommands().Agent(listen: null);
     return;
 }
+if (arguments is [Meeshkan.Agent.Executors.Local.JobKeeper.Command, .. var agentOptions])
+{
+    // What `meeshkan start` runs: the keeper, which runs `meeshkan agent` under it (internal, not in the help).
+    Environment.ExitCode = Meeshkan.Agent.Executors.Local.JobKeeper.Run(Meeshkan.MeeshkanHome.FromEnvironment(),
+        [.. AgentCommands.SelfCommand(), "agent", .. agentOptions]);
+    return;
+}
 if (QuickCommands.Match(arguments) is { } quick)
 {
     Environment.ExitCode = await quick();

@@ -4,7 +4,8 @@ namespace Meeshkan;
 
 /// <summary>
 /// One job's output folder (<see cref="MeeshkanHome.JobFolder"/>) and the files in it: the one place that knows its
-/// layout. The job writes stdout and stderr; its wrapper writes exit_code when the job's command has exited.
+/// layout. The job writes stdout and stderr; its `sh` parent (a job of an agent with no keeper, or a Slurm job's
+/// script) writes exit_code when the job's command has exited.
 /// </summary>
 public sealed class JobFolder(string path)
 {
@@ -17,7 +18,7 @@ public sealed class JobFolder(string path)
     /// <summary>What the job printed to standard error.</summary>
     public string Stderr => System.IO.Path.Combine(Path, "stderr");
 
-    /// <summary>The job's exit status, written by its wrapper as it ends (so it survives the agent being down).</summary>
+    /// <summary>The job's exit status, written by its `sh` parent as it ends (so it survives the agent being down).</summary>
     public string ExitCode => System.IO.Path.Combine(Path, "exit_code");
 
     /// <summary>Where an earlier attempt's stdout, stderr and exit_code are kept once it failed and the job is retried.</summary>

@@ -50,6 +50,33 @@ public static class Processes
         }
     }
 
+    /// <summary>The parent of a process (from /proc/PID/stat), or 0 when it is gone.</summary>
+    public static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>A process's argv (from /proc/PID/cmdline); empty when it is gone.</summary>
+    public static string[] CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Split('\0');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>A field of /proc/PID/status in kB ("VmRSS:", the resident memory; "VmHWM:", its peak).</summary>
     public static long StatusKb(int pid, string field) =>
         long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal))

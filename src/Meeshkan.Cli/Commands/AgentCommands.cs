@@ -56,7 +56,7 @@ internal sealed class AgentCommands
         {
             if (await connection.TryStatusAsync(TimeSpan.FromSeconds(1)) is { } status)
             {
-                if (status.Pid == child.Id)
+                if (status.Pid == child.Id || ParentOf(status.Pid) == child.Id)
                 {
                     Console.WriteLine($"Meeshkan agent started (pid {status.Pid}, data folder {status.DataFolder}).");
                 }
@@ -210,8 +210,9 @@ internal sealed class AgentCommands
         AgentHost.RunAsync(new AgentOptions { Home = MeeshkanHome.FromEnvironment(), Listen = listen });
 
     /// <summary>
-    /// Starts `meeshkan agent` in its own session with its output appended to the agent log. `setsid` execs in place
-    /// (its parent is not a group leader), so the returned process is the agent itself.
+    /// Starts the agent's <see cref="Meeshkan.Agent.Executors.Local.JobKeeper"/> in its own session with its output
+    /// appended to the agent log; the keeper runs `meeshkan agent` and exits with its exit status. `setsid` execs in
+    /// place (its parent is not a group leader), so the returned process is the keeper itself.
     /// </summary>
     private static Process SpawnDetached(MeeshkanHome home, string? listen)
     {
@@ -224,7 +225,7 @@ internal sealed class AgentCommands
         {
             start.ArgumentList.Add(arg);
         }
-        start.ArgumentList.Add("agent");
+        start.ArgumentList.Add(Meeshkan.Agent.Executors.Local.JobKeeper.Command);
         if (listen is not null)
         {
             start.ArgumentList.Add("--listen");
@@ -232,6 +233,20 @@ internal sealed class AgentCommands
         }
         start.Environment[MeeshkanHome.EnvironmentVariable] = home.Root;
         return Process.Start(start)!;
+    }
+
+    /// <summary>The parent of a process (from /proc/PID/stat), or 0 when it is gone.</summary>
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>How to run this same `meeshkan` again: the apphost, or `dotnet meeshkan.dll`.</summary>

@@ -68,6 +68,7 @@ public sealed class CrashRecoveryTests
         sandbox.Start();
         var number = sandbox.Submit("sleep", "600");
         var job = sandbox.WaitForState(number, TimeSpan.FromSeconds(60), "RUNNING");
+        var keeper = Processes.ParentOf(sandbox.AgentPid!.Value);
         if (killAgent)
         {
             FaultKit.KillAgent(sandbox);
@@ -76,11 +77,15 @@ public sealed class CrashRecoveryTests
         {
             FaultKit.Stop(sandbox);
         }
-        // The job's parent dies before it can write the status, and nothing is left to read.
+        // The agent's keeper, which would record the job's end, dies before the job: nothing is left to record it.
+        using (var process = System.Diagnostics.Process.GetProcessById(keeper))
+        {
+            process.Kill();
+            process.WaitForExit(30_000);
+        }
         KillGroup(job.Pid);
         FaultCounts.Fault();
-        FaultKit.WaitFor(() => !FaultKit.Alive(job.Pid), "the job's parent dies");
-        File.Delete(Path.Combine(job.OutputDirectory, "exit_code"));
+        FaultKit.WaitFor(() => !FaultKit.Alive(job.Pid), "the job ends");
         sandbox.Start();
 
         var ended = sandbox.WaitForEnd(number, 120);
@@ -100,11 +105,10 @@ public sealed class CrashRecoveryTests
         var number = sandbox.Submit("sleep", "600");
         var job = sandbox.WaitForState(number, TimeSpan.FromSeconds(60), "RUNNING");
         FaultKit.KillAgent(sandbox);
-        // Only the job's own process is killed: its parent records the status.
-        FaultKit.WaitFor(() => FaultKit.ChildrenOf(job.Pid).Count > 0, "the job's process starts");
-        System.Diagnostics.Process.GetProcessById(FaultKit.ChildrenOf(job.Pid)[0]).Kill();
+        // The job's own process is killed; the agent's keeper records how it ended.
+        System.Diagnostics.Process.GetProcessById(job.Pid).Kill();
         FaultCounts.Fault();
-        FaultKit.WaitFor(() => !FaultKit.Alive(job.Pid), "the job's parent ends");
+        FaultKit.WaitFor(() => !FaultKit.Alive(job.Pid), "the job ends");
         sandbox.Start();
         var ended = sandbox.WaitForEnd(number, 120);
         Assert.That(ended.State, Is.EqualTo("FAILED"));

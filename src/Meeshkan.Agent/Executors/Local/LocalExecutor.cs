@@ -9,12 +9,15 @@ using Microsoft.Extensions.Logging;
 namespace Meeshkan.Agent.Executors.Local;
 
 /// <summary>
-/// Runs jobs on this machine, the one place that starts job processes. Each job runs under a small `sh` parent in
-/// its own session (so that the whole tree can be signalled), writes stdout/stderr straight to its files, and records
-/// its exit status in the job folder, so none of it depends on the agent staying up. Its reference for a job is
-/// "pid:start-ticks": together they name the process even after its pid is reused.
-/// A job has ended only when its processes have: when its `sh` exits, whatever is left of its session (and what left
-/// the session with setsid, <see cref="JobProcesses"/>) is stopped, SIGTERM then SIGKILL, before the end is reported.
+/// Runs jobs on this machine, the one place that starts job processes. Each job runs in its own session (so that the
+/// whole tree can be signalled) and writes stdout/stderr straight to its files; none of it depends on the agent
+/// staying up. Under a <see cref="JobKeeper"/> (`meeshkan start`) the agent starts the job's command itself and the
+/// keeper records the ends the agent could not see; without one, the job runs under a small `sh` parent that records
+/// its exit status in the job folder. Its reference for a job is "pid:start-ticks": together they name the process
+/// even after its pid is reused.
+/// A job has ended only when its processes have: when its first process exits, whatever is left of its session (and
+/// what left the session with setsid, <see cref="JobProcesses"/>) is stopped, SIGTERM then SIGKILL, before the end is
+/// reported.
 /// </summary>
 public sealed partial class LocalExecutor : IJobExecutor
 {
@@ -70,11 +73,12 @@ public sealed partial class LocalExecutor : IJobExecutor
         {
             Directory.CreateDirectory(folder.Path);
             File.Delete(folder.ExitCode);
-            // Its own session (so the whole tree can be signalled) straight from posix_spawn: one clone and one exec of
-            // `sh`, which forks the job. A `setsid` program in between cost a further exec per job.
+            // Its own session (so the whole tree can be signalled) straight from posix_spawn: one clone and one exec.
+            // A `setsid` program in between cost a further exec per job, the `sh` parent an exec and a fork.
+            var environment = JobEnvironment(job);
             startedAt = _time.GetUtcNow();
-            pid = PosixSpawn.Start(Shell, [Shell, "-c", Wrapper, "meeshkan-job", folder.Path, .. job.Command],
-                JobEnvironment(job), job.WorkingDirectory);
+            pid = (JobKeeper.AboveThisAgent() && Program(job, environment) is { } program ? SpawnDirect(program, job, environment, folder) : null)
+                ?? PosixSpawn.Start(Shell, [Shell, "-c", Wrapper, "meeshkan-job", folder.Path, .. job.Command], environment, job.WorkingDirectory);
         }
         catch (Exception e) when (e is Win32Exception or IOException or UnauthorizedAccessException)
         {
@@ -86,6 +90,31 @@ public sealed partial class LocalExecutor : IJobExecutor
         _reaper.Watch(pid);
         return ValueTask.FromResult(new ExecutorStart(Reference(pid, ticks), pid, startedAt));
     }
+
+    /// <summary>
+    /// The job's command with no `sh` around it. Where `sh` would decide what happens (a program it cannot find or run,
+    /// a script without #!), the job gets the `sh` parent after all, so that it fails as it would in a shell.
+    /// </summary>
+    private static int? SpawnDirect(string program, JobRecord job, Dictionary<string, string> environment, JobFolder folder)
+    {
+        try
+        {
+            return PosixSpawn.Start(program, job.Command, environment, job.WorkingDirectory, (folder.Stdout, folder.Stderr));
+        }
+        catch (Win32Exception e) when (e.NativeErrorCode is ENOENT or EACCES or ENOEXEC)
+        {
+            return null;
+        }
+    }
+
+    private const int ENOENT = 2;
+    private const int ENOEXEC = 8;
+    private const int EACCES = 13;
+
+    /// <summary>The program to exec: the command's first word as given when it holds a '/', else found on the job's PATH.</summary>
+    private static string? Program(JobRecord job, Dictionary<string, string> environment) =>
+        job.Command[0].Contains('/') ? job.Command[0]
+        : Jobs.CommandResolver.FindExecutable(job.Command[0], job.WorkingDirectory, environment.GetValueOrDefault("PATH") ?? "/usr/bin:/bin");
 
     /// <summary>
     /// An earlier agent's job is not our child: its end is seen by polling its pid, its status and end time read from
@@ -107,12 +136,35 @@ public sealed partial class LocalExecutor : IJobExecutor
             {
                 return; // the agent stops; the next one re-attaches
             }
-            var folder = job.Folder;
-            var code = JobFolder.ReadExitCode(folder.Path);
-            DateTimeOffset? endedAt = code is null ? null : new DateTimeOffset(File.GetLastWriteTimeUtc(folder.ExitCode), TimeSpan.Zero);
+            var (code, endedAt) = await RecordedEndAsync(job, pid).ConfigureAwait(false);
             await EndWhenGoneAsync(job.Number, job.Id, pid, code,
                 code is null ? "the job ended while no agent was watching, without recording its exit status" : null, endedAt).ConfigureAwait(false);
         }, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// How an earlier agent's job ended, as recorded while no agent watched: by its `sh` parent in the job folder, or by
+    /// the keeper that took it over (which records it just before the process is gone: a zombie is waited for).
+    /// </summary>
+    private async Task<(int? Code, DateTimeOffset? EndedAt)> RecordedEndAsync(JobRecord job, int pid)
+    {
+        var folder = job.Folder;
+        for (var waited = 0; ; waited++)
+        {
+            if (JobFolder.ReadExitCode(folder.Path) is { } code)
+            {
+                return (code, new DateTimeOffset(File.GetLastWriteTimeUtc(folder.ExitCode), TimeSpan.Zero));
+            }
+            if (JobKeeper.EndedWhileAway(_options.Home, job.ExecutorReference) is { } kept)
+            {
+                return (kept.ExitCode, kept.EndedAt);
+            }
+            if (waited >= 50 || !Native.ProcessAlive(pid))
+            {
+                return (null, null);
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -122,7 +174,7 @@ public sealed partial class LocalExecutor : IJobExecutor
     public Task TerminateAsync(JobRecord job, TimeSpan grace) => StopAllAsync(Parse(job.ExecutorReference).Pid, job.Id, grace);
 
     /// <summary>The environment a job runs with: the submitter's, and where to find this agent.</summary>
-    public IEnumerable<KeyValuePair<string, string>> JobEnvironment(JobRecord job)
+    public Dictionary<string, string> JobEnvironment(JobRecord job)
     {
         var env = new Dictionary<string, string>(job.Environment ?? new Dictionary<string, string>());
         env["MEESHKAN_JOB_ID"] = job.Id;

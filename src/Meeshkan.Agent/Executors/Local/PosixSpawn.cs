@@ -16,6 +16,10 @@ internal static unsafe partial class PosixSpawn
     private const short POSIX_SPAWN_SETSIGMASK = 0x08;
     private const short POSIX_SPAWN_SETSID = 0x80;
     private const int EINTR = 4;
+    private const int O_RDONLY = 0;
+    private const int O_WRONLY = 1;
+    private const int O_CREAT = 0x40;
+    private const int O_APPEND = 0x400;
 
     // glibc x86_64/arm64: posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128; room to spare.
     private const int AttrSize = 1024;
@@ -27,8 +31,11 @@ internal static unsafe partial class PosixSpawn
     /// <paramref name="workingDirectory"/>, as the leader of a new session, every signal at its default disposition
     /// and none blocked (the agent's own ignored SIGPIPE must not leak into the job). Returns the pid.
     /// </summary>
+    /// <param name="output">Where its stdout and stderr go (appended, made if missing) with stdin from /dev/null;
+    /// null: it keeps the agent's.</param>
     /// <exception cref="Win32Exception">The process could not start (missing folder, program, permission).</exception>
-    public static int Start(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment, string workingDirectory)
+    public static int Start(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment, string workingDirectory,
+        (string Stdout, string Stderr)? output = null)
     {
         var strings = new List<nint>();
         var attr = stackalloc byte[AttrSize];
@@ -51,6 +58,13 @@ internal static unsafe partial class PosixSpawn
                 Check(posix_spawnattr_setsigdefault(attr, all), "posix_spawnattr_setsigdefault");
                 Check(posix_spawnattr_setsigmask(attr, none), "posix_spawnattr_setsigmask");
                 Check(posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), "posix_spawnattr_setflags");
+                if (output is var (stdout, stderr))
+                {
+                    // Opened before the chdir: the paths are the agent's, absolute or not.
+                    Check(posix_spawn_file_actions_addopen(actions, 0, Utf8("/dev/null", strings), O_RDONLY, 0), "posix_spawn_file_actions_addopen");
+                    Check(posix_spawn_file_actions_addopen(actions, 1, Utf8(stdout, strings), O_WRONLY | O_CREAT | O_APPEND, 0x1b6), "posix_spawn_file_actions_addopen");
+                    Check(posix_spawn_file_actions_addopen(actions, 2, Utf8(stderr, strings), O_WRONLY | O_CREAT | O_APPEND, 0x1b6), "posix_spawn_file_actions_addopen");
+                }
                 Check(posix_spawn_file_actions_addchdir_np(actions, cDirectory), "posix_spawn_file_actions_addchdir_np");
                 // The job gets stdin, stdout and stderr only, whatever the agent has open (glibc 2.34+).
                 Check(posix_spawn_file_actions_addclosefrom_np(actions, 3), "posix_spawn_file_actions_addclosefrom_np");
@@ -152,6 +166,9 @@ internal static unsafe partial class PosixSpawn
 
     [LibraryImport("libc")]
     private static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
+
+    [LibraryImport("libc")]
+    private static partial int posix_spawn_file_actions_addopen(void* actions, int fd, byte* path, int flags, uint mode);
 
     [LibraryImport("libc")]
     private static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int from);
