@@ -55,6 +55,19 @@ internal sealed class AgentUnderTest : IDisposable
         return (long.Parse(output.Split(' ')[1]), returned);
     }
 
+    /// <summary>`meeshkan submit --from FILE` (one job per line, one call), as a user types it; returns the last job's number.</summary>
+    public long SubmitFrom(string file)
+    {
+        var (code, output) = Programs.Run(_meeshkan, ["submit", "--from", file], Env);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"meeshkan submit --from exited {code}: {output}");
+        }
+        // One "Job 12 submitted: true (uuid)" line per job.
+        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last(l => l.StartsWith("Job ", StringComparison.Ordinal));
+        return long.Parse(last.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Queues <paramref name="count"/> `true` jobs in one SubmitJobs call; returns the last job's number.</summary>
     public long SubmitBatch(int count)
     {

@@ -14,7 +14,7 @@ internal sealed class JobCommands
         [Option('r', Description = "Seconds between progress notifications (default 3600)", ValueName = "SECONDS")] string? reportInterval,
         [Option(Description = "Python interpreter for .py scripts")] string? python,
         [Option(Description = "Working directory of the job (default: this folder; with --remote: the agent user's home)")] string? cwd,
-        [Argument(Description = "Script or command, then its arguments")] string[] command,
+        [Argument(Description = "Script or command, then its arguments")] string[]? command = null,
         [Option(Description = "GPUs the job needs, held by it alone: a whole number, or 1/2, 1/4 to share one GPU")] string? gpus = null,
         [Option("gpu-ids", Description = "The GPUs it may use, like 0,2 (alone: exactly those)")] string? gpuIds = null,
         [Option(Description = "Higher starts first (default 0); first in, first out among equals")] string? priority = null,
@@ -29,10 +29,13 @@ internal sealed class JobCommands
         [Option(Description = "Where it runs: local or slurm (default: `meeshkan setup --executor`, else local)")] string? on = null,
         [Option(Description = "Slurm: CPUs for the job (--cpus-per-task)")] int? cpus = null,
         [Option(Description = "Slurm: memory, e.g. 16G (--mem)")] string? mem = null,
-        [Option(Description = "Slurm: partition (default: `meeshkan setup --slurm-partition`)")] string? partition = null) =>
+        [Option(Description = "Slurm: partition (default: `meeshkan setup --slurm-partition`)")] string? partition = null,
+        [Option(Description = "One job per line of FILE (- for standard input), in one call: each line a command, split as sh would; the other options apply to each", ValueName = "FILE")] string? from = null) =>
         AgentConnection.RunAsync(async connection =>
         {
-            if (command.Length == 0)
+            command ??= [];
+            var commands = from is null ? null : SubmitList.Read(from, command);
+            if (commands is null && command.Length == 0)
             {
                 throw new UsageException("give the script or command to run: meeshkan submit [-n NAME] train.py [ARGS...]");
             }
@@ -52,7 +55,7 @@ internal sealed class JobCommands
             };
             SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
             SubmitPipeline.ApplyTo(request, after, afterAny, timeout, retries, retryDelay, stopIf);
-            request.Command.AddRange(command);
+            request.Command.AddRange(commands?[0] ?? command);
             if (connection.Remote is not null)
             {
                 // This machine's folder and environment mean nothing over there: the agent's own apply (docs/remote.md).
@@ -64,11 +67,18 @@ internal sealed class JobCommands
                 {
                     request.WorkingDirectory = Path.GetFullPath(cwd);
                 }
-                CheckLocalPaths(command[0], python, request.WorkingDirectory);
+                foreach (var first in commands?.Select(c => c[0]) ?? [command[0]])
+                {
+                    CheckLocalPaths(first, python, request.WorkingDirectory);
+                }
                 foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
                 {
                     request.Environment[(string)variable.Key] = (string?)variable.Value ?? "";
                 }
+            }
+            if (commands is not null)
+            {
+                return await SubmitList.SubmitAsync(connection, request, commands);
             }
             SubmitJobResponse reply;
             try

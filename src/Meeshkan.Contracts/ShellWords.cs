@@ -1,8 +1,11 @@
 using System.Text;
 
-namespace Meeshkan.Agent.Executors.Slurm;
+namespace Meeshkan;
 
-/// <summary>Splits options typed as one string (<c>--slurm-args "--qos=high --comment='a b'"</c>) the way sh does, without running a shell.</summary>
+/// <summary>
+/// Splits words typed as one string the way sh does, without running a shell: options (<c>--slurm-args "--qos=high
+/// --comment='a b'"</c>) and the commands of <c>submit --from FILE</c>. Quotes and backslashes only: no variables, no globs.
+/// </summary>
 public static class ShellWords
 {
     public static IReadOnlyList<string> Split(string text)
