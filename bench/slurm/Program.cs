@@ -36,8 +36,6 @@ var meeshkanFinish = new List<double>();
 var apiSubmit = new List<double>();
 var apiHandedOver = new List<double>();
 var apiFinish = new List<double>();
-using var channel = AgentChannel.ForSocket(agent.SocketPath);
-var api = new JobService.JobServiceClient(channel);
 for (var round = 1; round <= rounds; round++)
 {
     Step($"round {round}: {jobCount} x raw `sbatch --wrap true`, then {jobCount} x `meeshkan submit --on slurm true`");
@@ -56,8 +54,8 @@ for (var round = 1; round <= rounds; round++)
 rows.Add([$"{jobCount} jobs (`true`): all submitted", Ms(Median(rawSubmit)) + " (sbatch returned)",
     $"{Ms(Median(cliSubmit))} (submit returned); {Ms(Median(handedOver))} (all in Slurm's queue)",
     $"{Median(handedOver) / Median(rawSubmit):0.00}x"]);
-rows.Add([$"{jobCount} jobs (`true`) in one SubmitJobs call (the API the clients use)", Ms(Median(rawSubmit)) + " (sbatch returned)",
-    $"{Ms(Median(apiSubmit))} (call returned); {Ms(Median(apiHandedOver))} (all in Slurm's queue)",
+rows.Add([$"{jobCount} jobs (`true`) in one `meeshkan submit --on slurm --from FILE`", Ms(Median(rawSubmit)) + " (sbatch returned)",
+    $"{Ms(Median(apiSubmit))} (submit returned); {Ms(Median(apiHandedOver))} (all in Slurm's queue)",
     $"{Median(apiHandedOver) / Median(rawSubmit):0.00}x"]);
 rows.Add([$"{jobCount} jobs: all ended (from the first submit)", Ms(Median(rawFinish)) + " (squeue shows none left)",
     Ms(Median(meeshkanFinish)) + " (`meeshkan list` shows all ended)", $"{(Median(meeshkanFinish) - Median(rawFinish)) / 1000:+0.00;-0.00} s"]);
@@ -129,23 +127,15 @@ return 0;
 
 (double Call, double Handed, double Ended) InOneCall()
 {
-    // As a script submits many (the clients' SubmitJobs): one call, the agent hands them to sbatch eight at once.
-    // What a `meeshkan submit` sends: the submitter's environment (here the cluster's SLURM_CONF and PATH).
-    var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-        .ToDictionary(v => (string)v.Key, v => (string?)v.Value ?? "");
-    foreach (var (key, value) in agent.Environment)
-    {
-        environment[key] = value;
-    }
-    var request = new SubmitJobsRequest();
-    for (var i = 0; i < jobCount; i++)
-    {
-        var job = new SubmitJobRequest { Name = "true", WorkingDirectory = work, On = "slurm", Environment = { environment } };
-        job.Command.Add("true");
-        request.Jobs.Add(job);
-    }
+    // As a user queues many: one `meeshkan submit --on slurm --from FILE` (one SubmitJobs call, each job with the
+    // submitter's environment); the agent hands them to sbatch eight at once.
+    var list = Path.Combine(work, "jobs.txt");
+    File.WriteAllLines(list, Enumerable.Repeat("true", jobCount));
     var clock = Stopwatch.StartNew();
-    var numbers = api.SubmitJobs(request).Jobs.Select(j => j.Number).ToHashSet();
+    var output = agent.Ok("submit", "--on", "slurm", "--from", list);
+    // One "Job 12 submitted: true (uuid)" line per job.
+    var numbers = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("Job ", StringComparison.Ordinal))
+        .Select(l => long.Parse(l.Split(' ')[1], CultureInfo.InvariantCulture)).ToHashSet();
     return HandedAndEnded(clock, numbers);
 }
 
