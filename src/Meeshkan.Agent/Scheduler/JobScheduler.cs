@@ -181,6 +181,7 @@ public sealed partial class JobScheduler(
             case RunLoopInbox.ResourcesChangedSignal:
                 break;
             case RunLoopInbox.Ended ended:
+                inbox.EndRead();
                 _deadlines.Clear(ended.Exit.Number, DeadlineKind.Timeout);
                 if (_running.Remove(ended.Exit.Number, out var running))
                 {
@@ -600,10 +601,14 @@ public sealed partial class JobScheduler(
         return true;
     }
 
-    /// <summary>Records the ends heard of, oldest first; one the full disk refuses stays, with those after it, for the next try.</summary>
+    /// <summary>
+    /// Records the ends heard of, oldest first; one the full disk refuses stays, with those after it, for the next try.
+    /// After each, it gives way to an end that came in meanwhile: that job's slot is filled first, then this goes on
+    /// (at least one end is recorded each time round, so none waits forever).
+    /// </summary>
     private void RecordEnded()
     {
-        while (_ended.Count > 0)
+        for (var recorded = 0; _ended.Count > 0 && (recorded == 0 || !inbox.EndsWaiting); recorded++)
         {
             var (running, exit) = _ended[0];
             if (lifecycle.RecordEnd(running.Job, exit, running.HowEnded(exit), running.StopReason) is { RetryAt: { } at } retrying)

@@ -63,7 +63,20 @@ public sealed class RunLoopInbox : IExecutorEvents
     /// <summary>Asks the loop to stop a running job because a stop condition was met; <paramref name="reason"/> is recorded.</summary>
     public void StopRunningJob(long number, string reason) => _signals.Writer.TryWrite(new StopRunning(number, reason));
 
-    public void Exited(JobExit exit) => _signals.Writer.TryWrite(new Ended(exit));
+    public void Exited(JobExit exit)
+    {
+        Interlocked.Increment(ref _endsWaiting);
+        _signals.Writer.TryWrite(new Ended(exit));
+    }
+
+    // Ends posted and not yet read by the loop: while one waits, the loop starts the next job before it records more ends.
+    private int _endsWaiting;
+
+    /// <summary>An end is waiting to be read: a slot is free, and the loop should fill it before recording more ends.</summary>
+    internal bool EndsWaiting => Volatile.Read(ref _endsWaiting) > 0;
+
+    /// <summary>The loop read an end.</summary>
+    internal void EndRead() => Interlocked.Decrement(ref _endsWaiting);
 
     public void StateChanged(long number, string executorState) => _signals.Writer.TryWrite(new ExecutorStateChanged(number, executorState));
 }
