@@ -80,18 +80,7 @@ internal sealed class JobCommands
             {
                 return await SubmitList.SubmitAsync(connection, request, commands);
             }
-            SubmitJobResponse reply;
-            try
-            {
-                reply = await connection.Jobs.SubmitJobAsync(request);
-            }
-            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument
-                && (e.Status.Detail.StartsWith("--scalar-pattern ", StringComparison.Ordinal) || SubmitPipeline.IsAbout(e.Status.Detail)))
-            {
-                // The agent checks the pattern, the jobs --after names and the --stop-if condition (one place, and no regex
-                // engine in the small `meeshkan`): a usage mistake.
-                throw new UsageException(e.Status.Detail);
-            }
+            var reply = await SubmitPipeline.SendAsync(async () => await connection.Jobs.SubmitJobAsync(request));
             foreach (var warning in reply.Warnings)
             {
                 Console.Error.WriteLine($"meeshkan: warning: {warning}");

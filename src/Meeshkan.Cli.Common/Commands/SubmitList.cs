@@ -58,18 +58,8 @@ internal static class SubmitList
             job.Command.AddRange(command);
             request.Jobs.Add(job);
         }
-        SubmitJobsResponse reply;
-        try
-        {
-            reply = await connection.Jobs.SubmitJobsAsync(request);
-        }
-        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument
-            && (e.Status.Detail.StartsWith("--scalar-pattern ", StringComparison.Ordinal) || SubmitPipeline.IsAbout(e.Status.Detail)))
-        {
-            // As for one job (JobCommands.Submit): the options the agent checks are a usage mistake. One refused job
-            // refuses the call: none of them was queued.
-            throw new UsageException(e.Status.Detail);
-        }
+        // One refused job refuses the call: none of them is queued.
+        var reply = await SubmitPipeline.SendAsync(async () => await connection.Jobs.SubmitJobsAsync(request));
         var output = new System.Text.StringBuilder();
         foreach (var job in reply.Jobs)
         {

@@ -45,8 +45,25 @@ internal static class SubmitPipeline
 
     private static readonly string[] Options = ["--after", "--after-any", "--timeout", "--retries", "--retry-delay", "--stop-if"];
 
+    /// <summary>
+    /// Sends a submit (one job or many). The agent checks the scalar pattern, the jobs --after names and the --stop-if
+    /// condition (one place, and no regex engine in the small `meeshkan`): what it refuses of those is a usage mistake.
+    /// </summary>
+    public static async Task<T> SendAsync<T>(Func<Task<T>> submit)
+    {
+        try
+        {
+            return await submit();
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument
+            && (e.Status.Detail.StartsWith("--scalar-pattern ", StringComparison.Ordinal) || IsAbout(e.Status.Detail)))
+        {
+            throw new UsageException(e.Status.Detail);
+        }
+    }
+
     /// <summary>Whether the agent's refusal is about one of these options (its message starts with the option's name).</summary>
-    public static bool IsAbout(string message) =>
+    private static bool IsAbout(string message) =>
         Options.Any(o => message.StartsWith(o + " ", StringComparison.Ordinal) || message.StartsWith(o + ":", StringComparison.Ordinal));
 
     /// <summary>The most retries a job may ask for (the agent's Attempts.MaxRetries).</summary>
