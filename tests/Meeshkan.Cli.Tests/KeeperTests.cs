@@ -64,11 +64,14 @@ public sealed class KeeperTests() : SandboxFixture(AgentPer.Test)
         Sandbox.Ok("stop");
         using var agent = Foreground();
         Wait.For(() => Sandbox.Run("status").ExitCode == 0, "the foreground agent answers", 60);
-        var number = Sandbox.Submit("sh", "-c", "sleep 1; exit 3");
+        // Held on a file, not on a sleep: it is still running when its parent is looked at, however loaded the machine.
+        var release = Path.Combine(Sandbox.WorkDir, "release");
+        var number = Sandbox.Submit("sh", "-c", $"while [ ! -e '{release}' ]; do sleep 0.05; done; exit 3");
         var job = Sandbox.WaitForState(number, TimeSpan.FromSeconds(20), "RUNNING");
         Assert.That(Processes.CommandLine(job.Pid), Does.Contain("meeshkan-job"), "its `sh` parent");
         agent.Kill();
         agent.WaitForExit(30_000);
+        File.WriteAllText(release, "");
         Wait.For(() => !Processes.Alive(job.Pid), "the job ends while no agent runs", 30);
         Sandbox.Start();
         var ended = Sandbox.WaitForEnd(number);
