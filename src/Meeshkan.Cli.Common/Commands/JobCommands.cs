@@ -55,7 +55,10 @@ internal sealed class JobCommands
             };
             SubmitResources.ApplyTo(request, gpus, gpuIds, priority);
             SubmitPipeline.ApplyTo(request, after, afterAny, timeout, retries, retryDelay, stopIf);
-            request.Command.AddRange(commands?[0] ?? command);
+            if (commands is null)
+            {
+                request.Command.AddRange(command);
+            }
             if (connection.Remote is not null)
             {
                 // This machine's folder and environment mean nothing over there: the agent's own apply (docs/remote.md).
@@ -85,7 +88,7 @@ internal sealed class JobCommands
             {
                 Console.Error.WriteLine($"meeshkan: warning: {warning}");
             }
-            Console.WriteLine($"Job {reply.Job.Number} submitted: {reply.Job.Name} ({reply.Job.Id})");
+            Console.WriteLine(Format.Submitted(reply.Job));
             return 0;
         });
 

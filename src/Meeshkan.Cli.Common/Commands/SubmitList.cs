@@ -47,25 +47,19 @@ internal static class SubmitList
             : throw new UsageException($"--from {from} holds no command: write one command per line (# starts a comment)");
     }
 
-    /// <summary>One job per command, each <paramref name="template"/> with its own command; prints each as `submit` does.</summary>
+    /// <summary>One job per command, each <paramref name="template"/> (all but the command) with its own command; prints each as `submit` does.</summary>
     public static async Task<int> SubmitAsync(AgentConnection connection, SubmitJobRequest template, List<string[]> commands)
     {
         var request = new SubmitJobsRequest();
         foreach (var command in commands)
         {
             var job = template.Clone();
-            job.Command.Clear();
             job.Command.AddRange(command);
             request.Jobs.Add(job);
         }
         // One refused job refuses the call: none of them is queued.
         var reply = await SubmitPipeline.SendAsync(async () => await connection.Jobs.SubmitJobsAsync(request));
-        var output = new System.Text.StringBuilder();
-        foreach (var job in reply.Jobs)
-        {
-            output.Append("Job ").Append(job.Number).Append(" submitted: ").Append(job.Name).Append(" (").Append(job.Id).Append(")\n");
-        }
-        Console.Write(output.ToString());
+        Console.Write(string.Concat(reply.Jobs.Select(job => Output.Format.Submitted(job) + "\n")));
         return 0;
     }
 

@@ -55,6 +55,9 @@ internal static class Format
         return notes.Count == 0 ? State(job.State) : $"{State(job.State)} ({string.Join(", ", notes)})";
     }
 
+    /// <summary>What submit prints for a job it queued: "Job 12 submitted: train (uuid)".</summary>
+    public static string Submitted(Job job) => $"Job {job.Number} submitted: {job.Name} ({job.Id})";
+
     public static string Command(IEnumerable<string> argv) => Shorten(string.Join(' ', argv.Select(Quote)), 60);
 
     public static string Time(Google.Protobuf.WellKnownTypes.Timestamp? time) =>

@@ -56,7 +56,8 @@ internal sealed class AgentCommands
         {
             if (await connection.TryStatusAsync(TimeSpan.FromSeconds(1)) is { } status)
             {
-                if (status.Pid == child.Id || ParentOf(status.Pid) == child.Id)
+                // The child is the agent's keeper: the agent it started is its child.
+                if (Meeshkan.Agent.Executors.Local.JobProcesses.Read(status.Pid)?.ParentPid == child.Id)
                 {
                     Console.WriteLine($"Meeshkan agent started (pid {status.Pid}, data folder {status.DataFolder}).");
                 }
@@ -233,20 +234,6 @@ internal sealed class AgentCommands
         }
         start.Environment[MeeshkanHome.EnvironmentVariable] = home.Root;
         return Process.Start(start)!;
-    }
-
-    /// <summary>The parent of a process (from /proc/PID/stat), or 0 when it is gone.</summary>
-    private static int ParentOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
-        {
-            return 0;
-        }
     }
 
     /// <summary>How to run this same `meeshkan` again: the apphost, or `dotnet meeshkan.dll`.</summary>

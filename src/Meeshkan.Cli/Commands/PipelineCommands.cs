@@ -42,7 +42,7 @@ internal sealed class PipelineCommands
                     $"job {found.Number} ({found.Name}) is {Format.State(found.State)}; retry an ended job (`meeshkan wait {found.Number}` or `meeshkan cancel {found.Number}` first)");
             }
             var reply = await connection.Jobs.RetryJobAsync(new RetryJobRequest { Identifier = found.Id });
-            Console.WriteLine($"Job {reply.Job.Number} submitted: {reply.Job.Name} ({reply.Job.Id}), a retry of job {found.Number}");
+            Console.WriteLine($"{Format.Submitted(reply.Job)}, a retry of job {found.Number}");
             return 0;
         });
 }

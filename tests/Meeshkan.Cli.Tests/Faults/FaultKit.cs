@@ -46,32 +46,6 @@ public static class FaultKit
     /// <summary>Waits up to two minutes by default: fault tests restart agents on a loaded machine.</summary>
     public static void WaitFor(Func<bool> condition, string what, int seconds = 120) => Wait.For(condition, what, seconds);
 
-    /// <summary>The pids whose parent is <paramref name="pid"/>.</summary>
-    public static List<int> ChildrenOf(int pid)
-    {
-        var children = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var child))
-            {
-                continue;
-            }
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[1] == pid.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                {
-                    children.Add(child);
-                }
-            }
-            catch (IOException)
-            {
-            }
-        }
-        return children;
-    }
-
     public static ListedJob Job(MeeshkanSandbox sandbox, long number) =>
         sandbox.Job(number) ?? throw new AssertionException($"job {number} is missing");
 

@@ -31,10 +31,12 @@ public static unsafe partial class JobKeeper
     /// <summary>Where the keeper records the ends it saw (one line each: reference, exit status, end time in Unix ms).</summary>
     public static string EndsFile(MeeshkanHome home) => Path.Combine(home.Root, "ended-while-away");
 
-    /// <summary>True when this process runs under a keeper that is still its parent (checked at each start: cheap).</summary>
-    public static bool AboveThisAgent() =>
-        int.TryParse(Environment.GetEnvironmentVariable(Variable), NumberStyles.None, CultureInfo.InvariantCulture, out var keeper)
-        && keeper > 1 && getppid() == keeper;
+    // The keeper this process was started under (0: none), read once.
+    private static readonly int Keeper =
+        int.TryParse(Environment.GetEnvironmentVariable(Variable), NumberStyles.None, CultureInfo.InvariantCulture, out var keeper) && keeper > 1 ? keeper : 0;
+
+    /// <summary>True when this process runs under a keeper that is still its parent (one getppid at each start).</summary>
+    public static bool AboveThisAgent() => Keeper > 0 && getppid() == Keeper;
 
     /// <summary>Starts the agent (<paramref name="agent"/>: its argv) under this process and keeps its jobs' ends until all are gone.</summary>
     public static int Run(MeeshkanHome home, IReadOnlyList<string> agent)
