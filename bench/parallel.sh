@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Several jobs at once (issue 15): 500 trivial jobs with 2 and 4 slots next to `tsp -S 2/4`, GPU handoff, memory with
 # 10,000 jobs waiting; writes docs/benchmarks-parallel.md. A fake nvidia-smi (four GPUs) is put first on PATH unless
-# MEESHKAN_REAL_GPUS=1. Usage: bash bench/parallel.sh [MEESHKAN_EXE] [--quick]
+# MEESHKAN_REAL_GPUS=1. Usage: bash bench/parallel.sh [MEESHKAN_EXE] [--quick] [--queue-only]
+# (--queue-only: only the "all queued first" rows, printed, for trying a change quickly; OUT=/dev/null keeps the doc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 meeshkan=${1:-artifacts/meeshkan/meeshkan}

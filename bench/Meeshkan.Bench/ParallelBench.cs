@@ -11,7 +11,7 @@ namespace Meeshkan.Bench;
 /// </summary>
 internal static class ParallelBench
 {
-    public static int Run(string meeshkan, string work, string outFile, int count)
+    public static int Run(string meeshkan, string work, string outFile, int count, bool queueOnly = false)
     {
         var lines = new List<string>
         {
@@ -34,7 +34,7 @@ internal static class ParallelBench
             using var agent = new AgentUnderTest(meeshkan, Path.Combine(work, $"p{slots}"));
             agent.Cli("setup", "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture));
             agent.Start();
-            for (var round = 0; round < 3; round++)
+            for (var round = 0; round < (queueOnly ? 0 : 3); round++)
             {
                 Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {count} jobs, {slots} slots, round {round + 1}");
                 theirs.Add(count / (tsp.DispatchParallel(count, slots) / 1000));
@@ -57,10 +57,20 @@ internal static class ParallelBench
                 oursQueued.Add(count / clock.Elapsed.TotalSeconds);
             }
             agent.Stop();
+            if (queueOnly)
+            {
+                lines.Add($"| {count} jobs queued first, {slots} slots (jobs/s) | {Median(oursQueued):0} | {Median(theirsQueued):0} | {Median(oursQueued) / Median(theirsQueued):0.00}x |");
+                continue;
+            }
             lines.Add($"| {count} trivial jobs, {slots} slots (jobs/s, first submit to last end; one `meeshkan submit --from FILE`) | {Median(ours):0} | {Median(theirs):0} (`tsp -S {slots}`, one `tsp true` each) | {Median(ours) / Median(theirs):0.00}x |");
             lines.Add($"| ... all {count} queued first, from `resume` (tsp: from opening a gate) to the last end (jobs/s) | {Median(oursQueued):0} | {Median(theirsQueued):0} | {Median(oursQueued) / Median(theirsQueued):0.00}x |");
         }
 
+        if (queueOnly)
+        {
+            Console.WriteLine(string.Join('\n', lines));
+            return 0;
+        }
         Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] GPU handoff, 50 pairs");
         using (var gpuAgent = new AgentUnderTest(meeshkan, Path.Combine(work, "g")))
         {

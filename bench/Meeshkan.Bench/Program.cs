@@ -10,7 +10,7 @@ if (args.Contains("--parallel"))
     // bench/parallel.sh: several jobs at once (issue 15), docs/benchmarks-parallel.md.
     var at = Array.IndexOf(args, "--meeshkan");
     return ParallelBench.Run(Path.GetFullPath(args[at + 1]), Path.GetFullPath(args[Array.IndexOf(args, "--work") + 1]),
-        Path.GetFullPath(args[Array.IndexOf(args, "--out") + 1]), args.Contains("--quick") ? 100 : 500);
+        Path.GetFullPath(args[Array.IndexOf(args, "--out") + 1]), args.Contains("--quick") ? 100 : 500, args.Contains("--queue-only"));
 }
 if (args.Contains("--pipeline"))
 {

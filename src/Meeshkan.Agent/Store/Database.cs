@@ -47,12 +47,14 @@ public sealed class Database
     public SqliteConnection Open() => Prepare(new SqliteConnection(_connectionString));
 
     /// <summary>
-    /// An open connection for a write; the agent's other writes wait until it is disposed. Two of its threads writing at
+    /// The connection for a write; the agent's other writes wait until it is disposed. Two of its threads writing at
     /// once (the run loop and the notification history) otherwise meet in SQLite's lock, whose busy handler sleeps 1, 2,
     /// 5 ms... between tries for writes that last tens of microseconds: a millisecond lost each time, a third of a
     /// trivial job's cost (bench/parallel.sh). Here the second writer wakes as the first ends. Reads (WAL) never wait.
+    /// Every write goes through one connection kept open, so that a statement written often is compiled once
+    /// (<see cref="Writer.Prepared"/>).
     /// </summary>
-    public SqliteConnection OpenToWrite()
+    public Writer OpenToWrite()
     {
         if (!_writer.Wait(WriterWait))
         {
@@ -60,7 +62,8 @@ public sealed class Database
         }
         try
         {
-            return Prepare(new WriteConnection(_connectionString, _writer));
+            _writeConnection ??= Prepare(new SqliteConnection(_connectionString));
+            return new Writer(_writeConnection, _writerStatements, _writer);
         }
         catch
         {
@@ -69,17 +72,55 @@ public sealed class Database
         }
     }
 
-    /// <summary>A connection that lets the next write go when it is disposed.</summary>
-    private sealed class WriteConnection(string connectionString, SemaphoreSlim writer) : SqliteConnection(connectionString)
-    {
-        private int _released;
+    private SqliteConnection? _writeConnection;
+    private readonly Dictionary<string, SqliteCommand> _writerStatements = new(StringComparer.Ordinal);
 
-        protected override void Dispose(bool disposing)
+    /// <summary>
+    /// The agent's write connection, held until disposed: then the next write goes. Its statements (<see cref="Prepared"/>)
+    /// stay compiled from one write to the next: SQLite parses and plans a statement in tens of microseconds, more than
+    /// running it, and the run loop writes the same few for every job.
+    /// </summary>
+    public sealed class Writer : IDisposable
+    {
+        private readonly Dictionary<string, SqliteCommand> _statements;
+        private SemaphoreSlim? _gate;
+
+        internal Writer(SqliteConnection connection, Dictionary<string, SqliteCommand> statements, SemaphoreSlim gate)
         {
-            base.Dispose(disposing);
-            if (Interlocked.Exchange(ref _released, 1) == 0)
+            Connection = connection;
+            _statements = statements;
+            _gate = gate;
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public SqliteTransaction BeginTransaction() => Connection.BeginTransaction();
+
+        /// <summary>A command of its own (disposed by the caller), for statements written rarely or built each time.</summary>
+        public SqliteCommand CreateCommand() => Connection.CreateCommand();
+
+        /// <summary>
+        /// The kept command for <paramref name="sql"/> (a constant text: each distinct text is kept for the agent's life),
+        /// in <paramref name="transaction"/>, with no parameters yet. Not to be disposed: it is the connection's.
+        /// </summary>
+        public SqliteCommand Prepared(string sql, SqliteTransaction? transaction = null)
+        {
+            if (!_statements.TryGetValue(sql, out var command))
             {
-                writer.Release();
+                command = Connection.CreateCommand();
+                command.CommandText = sql;
+                _statements[sql] = command;
+            }
+            command.Transaction = transaction;
+            command.Parameters.Clear();
+            return command;
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _gate, null) is { } gate)
+            {
+                gate.Release();
             }
         }
     }

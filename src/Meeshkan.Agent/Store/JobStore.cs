@@ -67,20 +67,16 @@ public sealed class JobStore(Database database, TimeProvider time)
         var now = time.GetUtcNow();
         using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText =
+        var insert = connection.Prepared(
             "INSERT INTO jobs (id, name, state, command, working_directory, environment, report_interval, created_at, started_at, external, pid, output_directory, priority, gpu_quarters, gpu_ids, scalar_pattern, " +
             "after_jobs, after_any_jobs, timeout_seconds, retries, retry_delay_seconds, stop_if, executor) " +
             "VALUES ($id, $name, $state, $command, $cwd, $env, $interval, $created, $started, $external, $pid, '', $priority, $quarters, $gpuIds, $pattern, " +
-            "$after, $afterAny, $timeout, $retries, $delay, $stopIf, $executor) RETURNING number";
+            "$after, $afterAny, $timeout, $retries, $delay, $stopIf, $executor) RETURNING number", transaction);
         var p = AddParameters(insert, "$id", "$name", "$state", "$command", "$cwd", "$env", "$interval", "$created", "$started", "$external", "$pid", "$priority", "$quarters", "$gpuIds", "$pattern",
             "$after", "$afterAny", "$timeout", "$retries", "$delay", "$stopIf", "$executor");
-        using var setFolder = connection.CreateCommand();
-        setFolder.Transaction = transaction;
-        setFolder.CommandText = "UPDATE jobs SET output_directory = $dir WHERE number = $number";
+        var setFolder = connection.Prepared("UPDATE jobs SET output_directory = $dir WHERE number = $number", transaction);
         var f = AddParameters(setFolder, "$dir", "$number");
-        using var evt = EventCommand(connection, transaction);
+        var evt = EventCommand(connection, transaction);
 
         var records = new List<JobRecord>(jobs.Count);
         foreach (var job in jobs)
@@ -266,12 +262,10 @@ public sealed class JobStore(Database database, TimeProvider time)
         var now = startedAt ?? time.GetUtcNow();
         using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
+        var command = connection.Prepared(
             $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot, " +
             "attempt = attempt + 1, retry_at = NULL, finished_at = NULL, exit_code = NULL, failure_reason = NULL " +
-            $"WHERE number = $number AND {from} RETURNING {ColumnsWithoutEnvironment}";
+            $"WHERE number = $number AND {from} RETURNING {ColumnsWithoutEnvironment}", transaction);
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
         command.Parameters.AddWithValue("$executor", executor);
@@ -283,7 +277,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         {
             return null;
         }
-        using var evt = EventCommand(connection, transaction);
+        var evt = EventCommand(connection, transaction);
         var where = pid is { } shown ? $"pid {shown}" : $"{executor} {reference}";
         AddEvent(evt, number, now, JobState.Running, nextAttempt ? $"attempt {job.Attempt}: {where}" : where);
         transaction.Commit();
@@ -315,12 +309,10 @@ public sealed class JobStore(Database database, TimeProvider time)
         var now = endedAt ?? time.GetUtcNow();
         using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
+        var command = connection.Prepared(
             // Not before it started: the executor's end time is read before the start is recorded for a job that exits at once.
             "UPDATE jobs SET state = $state, finished_at = MAX($now, COALESCE(started_at, $now)), exit_code = $code, failure_reason = $reason " +
-            $"WHERE number = $number AND state IN ({Codes(from)}) RETURNING {ColumnsWithoutEnvironment}";
+            $"WHERE number = $number AND state IN ({Codes(from)}) RETURNING {ColumnsWithoutEnvironment}", transaction);
         command.Parameters.AddWithValue("$state", StateCode(state));
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$code", exitCode is { } c ? c : DBNull.Value);
@@ -335,7 +327,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             // An attempt that ran (one waiting out a retry delay has its row already).
             AddAttempt(connection, transaction, job, exitCode, reason);
         }
-        using var evt = EventCommand(connection, transaction);
+        var evt = EventCommand(connection, transaction);
         AddEvent(evt, number, now, state, reason ?? (exitCode is { } e ? $"exit {e}" : null));
         transaction.Commit();
         return job;
@@ -350,12 +342,10 @@ public sealed class JobStore(Database database, TimeProvider time)
     {
         using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
+        var command = connection.Prepared(
             "UPDATE jobs SET finished_at = MAX($now, COALESCE(started_at, $now)), exit_code = $code, " +
             "failure_reason = $reason, retry_at = $at, pid = NULL, executor_state = NULL " +
-            $"WHERE number = $number AND state = {StateCode(JobState.Running)} AND retry_at IS NULL RETURNING {ColumnsWithoutEnvironment}";
+            $"WHERE number = $number AND state = {StateCode(JobState.Running)} AND retry_at IS NULL RETURNING {ColumnsWithoutEnvironment}", transaction);
         command.Parameters.AddWithValue("$now", endedAt.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$code", exitCode is { } c ? c : DBNull.Value);
         command.Parameters.AddWithValue("$reason", reason);
@@ -366,7 +356,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             return null;
         }
         AddAttempt(connection, transaction, job, exitCode, reason);
-        using var evt = EventCommand(connection, transaction);
+        var evt = EventCommand(connection, transaction);
         AddEvent(evt, number, endedAt, JobState.Running, $"attempt {job.Attempt} failed ({reason}); the next starts at {retryAt:O}");
         transaction.Commit();
         return job;
@@ -395,11 +385,10 @@ public sealed class JobStore(Database database, TimeProvider time)
         return attempts;
     }
 
-    private static void AddAttempt(SqliteConnection connection, SqliteTransaction transaction, JobRecord job, int? exitCode, string? reason)
+    private static void AddAttempt(Database.Writer connection, SqliteTransaction transaction, JobRecord job, int? exitCode, string? reason)
     {
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = "INSERT OR IGNORE INTO job_attempts (job_number, attempt, started_at, finished_at, exit_code, reason) VALUES ($n, $a, $s, $f, $c, $r)";
+        var insert = connection.Prepared(
+            "INSERT OR IGNORE INTO job_attempts (job_number, attempt, started_at, finished_at, exit_code, reason) VALUES ($n, $a, $s, $f, $c, $r)", transaction);
         insert.Parameters.AddWithValue("$n", job.Number);
         insert.Parameters.AddWithValue("$a", job.Attempt);
         insert.Parameters.AddWithValue("$s", job.StartedAt is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
@@ -526,11 +515,10 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
-    private static SqliteCommand EventCommand(SqliteConnection connection, SqliteTransaction transaction)
+    /// <summary>The kept command that adds a row to a job's events (not to be disposed).</summary>
+    private static SqliteCommand EventCommand(Database.Writer connection, SqliteTransaction transaction)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO job_events (job_number, time, state, detail) VALUES ($n, $t, $s, $d)";
+        var command = connection.Prepared("INSERT INTO job_events (job_number, time, state, detail) VALUES ($n, $t, $s, $d)", transaction);
         AddParameters(command, "$n", "$t", "$s", "$d");
         return command;
     }

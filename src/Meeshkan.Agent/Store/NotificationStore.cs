@@ -15,7 +15,7 @@ public sealed class NotificationStore(Database database, TimeProvider time)
     public void Record(long? jobNumber, string eventName, string channel, NotificationStatus status, string? reason, int attempt, string? summary)
     {
         using var connection = database.OpenToWrite();
-        using var command = InsertCommand(connection, null);
+        var command = InsertCommand(connection, null);
         Insert(command, jobNumber, eventName, channel, status, reason, attempt, summary);
     }
 
@@ -24,7 +24,7 @@ public sealed class NotificationStore(Database database, TimeProvider time)
     {
         using var connection = database.OpenToWrite();
         using var transaction = connection.BeginTransaction();
-        using var command = InsertCommand(connection, transaction);
+        var command = InsertCommand(connection, transaction);
         foreach (var row in rows)
         {
             Insert(command, row.JobNumber, row.EventName, "history", NotificationStatus.Success, row.Reason, 1, row.Summary);
@@ -32,17 +32,13 @@ public sealed class NotificationStore(Database database, TimeProvider time)
         transaction.Commit();
     }
 
-    private static SqliteCommand InsertCommand(SqliteConnection connection, SqliteTransaction? transaction)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
+    /// <summary>The kept command that adds a row (not to be disposed).</summary>
+    private static SqliteCommand InsertCommand(Database.Writer connection, SqliteTransaction? transaction) =>
+        connection.Prepared(
             "INSERT INTO notifications (job_number, time, event, channel, status, reason, attempt, summary) " +
             "SELECT $job, $time, $event, $channel, $status, $reason, $attempt, $summary " +
             // A delivery that ends after `clear` deleted its job is not kept (the row would refer to no job).
-            "WHERE $job IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE number = $job)";
-        return command;
-    }
+            "WHERE $job IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE number = $job)", transaction);
 
     private void Insert(SqliteCommand command, long? jobNumber, string eventName, string channel, NotificationStatus status, string? reason, int attempt, string? summary)
     {

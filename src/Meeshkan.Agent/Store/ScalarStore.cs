@@ -71,7 +71,8 @@ public sealed class ScalarStore(Database database)
     private IReadOnlyList<Series>? AppendLocked(long jobNumber, int attempt, ScalarBatch batch, long receivedAtUs)
     {
         {
-            using var connection = database.OpenToWrite();
+            using var writer = database.OpenToWrite();
+            var connection = writer.Connection;
             using var transaction = connection.BeginTransaction();
             if (!string.IsNullOrEmpty(batch.ClientId) && !MarkSeen(connection, transaction, batch.ClientId, batch.Sequence))
             {

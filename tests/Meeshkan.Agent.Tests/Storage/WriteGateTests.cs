@@ -32,7 +32,7 @@ public sealed class WriteGateTests
         Assert.That(second.Wait(TimeSpan.FromSeconds(5)), Is.True, "it goes on once the first is disposed");
         first.Dispose();
         using var third = database.OpenToWrite();
-        Assert.That(third.State, Is.EqualTo(System.Data.ConnectionState.Open), "disposing twice lets only one writer in");
+        Assert.That(third.Connection.State, Is.EqualTo(System.Data.ConnectionState.Open), "disposing twice lets only one writer in");
     }
 
     [Test]
