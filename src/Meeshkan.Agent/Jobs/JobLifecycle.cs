@@ -247,7 +247,21 @@ public sealed partial class JobLifecycle(
     }
 
     /// <summary>Whether the data folder's disk has room for a job's records (its start, logs and end).</summary>
-    public bool RoomToStart() => DiskFull.RoomLeft(options.Home.Root);
+    /// <remarks>Asked before every start: the disk is looked at (statfs) at most every 250 ms while it has room, at each
+    /// call once it has none.</remarks>
+    public bool RoomToStart()
+    {
+        var now = Environment.TickCount64;
+        if (!_room || now - _roomCheckedAt >= 250)
+        {
+            _room = DiskFull.RoomLeft(options.Home.Root);
+            _roomCheckedAt = now;
+        }
+        return _room;
+    }
+
+    private bool _room = true;
+    private long _roomCheckedAt = long.MinValue / 2;
 
     /// <summary>The disk is full: the running jobs' channels are told (they go on; their ends are recorded once there is room).</summary>
     public void TellDiskFull(IEnumerable<JobRecord> running)

@@ -62,8 +62,8 @@ public sealed class Database
         }
         try
         {
-            _writeConnection ??= Prepare(new SqliteConnection(_connectionString));
-            return new Writer(_writeConnection, _writerStatements, _writer);
+            _writeConnection ??= new KeptConnection(Prepare(new SqliteConnection(_connectionString)));
+            return new Writer(_writeConnection, _writer);
         }
         catch
         {
@@ -72,32 +72,26 @@ public sealed class Database
         }
     }
 
-    private SqliteConnection? _writeConnection;
-    private readonly Dictionary<string, SqliteCommand> _writerStatements = new(StringComparer.Ordinal);
+    private KeptConnection? _writeConnection;
 
     /// <summary>
-    /// The agent's write connection, held until disposed: then the next write goes. Its statements (<see cref="Prepared"/>)
-    /// stay compiled from one write to the next: SQLite parses and plans a statement in tens of microseconds, more than
-    /// running it, and the run loop writes the same few for every job.
+    /// A connection for a read of a statement the agent runs often (<see cref="KeptConnection.Prepared"/>), held until
+    /// disposed. Such connections are kept open, one for each read running at once, each with its statements compiled.
     /// </summary>
-    public sealed class Writer : IDisposable
+    public Reader OpenToRead() =>
+        new(_readers.TryTake(out var kept) ? kept : new KeptConnection(Prepare(new SqliteConnection(_connectionString))), _readers);
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<KeptConnection> _readers = [];
+
+    /// <summary>
+    /// A connection kept open with the statements run on it: SQLite parses and plans a statement in tens of
+    /// microseconds, more than running it, and the agent runs the same few for every job.
+    /// </summary>
+    public sealed class KeptConnection(SqliteConnection connection)
     {
-        private readonly Dictionary<string, SqliteCommand> _statements;
-        private SemaphoreSlim? _gate;
+        private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
 
-        internal Writer(SqliteConnection connection, Dictionary<string, SqliteCommand> statements, SemaphoreSlim gate)
-        {
-            Connection = connection;
-            _statements = statements;
-            _gate = gate;
-        }
-
-        public SqliteConnection Connection { get; }
-
-        public SqliteTransaction BeginTransaction() => Connection.BeginTransaction();
-
-        /// <summary>A command of its own (disposed by the caller), for statements written rarely or built each time.</summary>
-        public SqliteCommand CreateCommand() => Connection.CreateCommand();
+        public SqliteConnection Connection { get; } = connection;
 
         /// <summary>
         /// The kept command for <paramref name="sql"/> (a constant text: each distinct text is kept for the agent's life),
@@ -115,12 +109,59 @@ public sealed class Database
             command.Parameters.Clear();
             return command;
         }
+    }
+
+    /// <summary>The agent's write connection, held until disposed: then the next write goes.</summary>
+    public sealed class Writer : IDisposable
+    {
+        private readonly KeptConnection _kept;
+        private SemaphoreSlim? _gate;
+
+        internal Writer(KeptConnection kept, SemaphoreSlim gate)
+        {
+            _kept = kept;
+            _gate = gate;
+        }
+
+        public SqliteConnection Connection => _kept.Connection;
+
+        public SqliteTransaction BeginTransaction() => Connection.BeginTransaction();
+
+        /// <summary>A command of its own (disposed by the caller), for statements written rarely or built each time.</summary>
+        public SqliteCommand CreateCommand() => Connection.CreateCommand();
+
+        /// <inheritdoc cref="KeptConnection.Prepared"/>
+        public SqliteCommand Prepared(string sql, SqliteTransaction? transaction = null) => _kept.Prepared(sql, transaction);
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _gate, null) is { } gate)
             {
                 gate.Release();
+            }
+        }
+    }
+
+    /// <summary>A kept connection for reads, given back to the others when disposed.</summary>
+    public sealed class Reader : IDisposable
+    {
+        private KeptConnection? _kept;
+        private readonly System.Collections.Concurrent.ConcurrentBag<KeptConnection> _bag;
+
+        internal Reader(KeptConnection kept, System.Collections.Concurrent.ConcurrentBag<KeptConnection> bag)
+        {
+            _kept = kept;
+            _bag = bag;
+        }
+
+        /// <inheritdoc cref="KeptConnection.Prepared"/>
+        public SqliteCommand Prepared(string sql) => (_kept ?? throw new ObjectDisposedException(nameof(Reader))).Prepared(sql);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _kept, null) is { } kept)
+            {
+                _bag.Add(kept);
             }
         }
     }
@@ -512,6 +553,12 @@ public sealed class Database
         """
         CREATE INDEX scalar_chunk_extents ON scalar_chunks (name_id, count, min_step, max_step, lo, lo_step, hi, hi_step,
             min_time, max_time, lo_time, hi_time);
+        """,
+        // 10: job_events was written at every change of state and read by nothing: what a job went through is its row
+        // (created, started, finished, exit code, reason) and job_attempts. Its two pages (row and index) were a third
+        // of what each start and end wrote (bench/parallel.sh).
+        """
+        DROP TABLE job_events;
         """,
     ];
 }

@@ -76,8 +76,6 @@ public sealed class JobStore(Database database, TimeProvider time)
             "$after", "$afterAny", "$timeout", "$retries", "$delay", "$stopIf", "$executor");
         var setFolder = connection.Prepared("UPDATE jobs SET output_directory = $dir WHERE number = $number", transaction);
         var f = AddParameters(setFolder, "$dir", "$number");
-        var evt = EventCommand(connection, transaction);
-
         var records = new List<JobRecord>(jobs.Count);
         foreach (var job in jobs)
         {
@@ -109,7 +107,6 @@ public sealed class JobStore(Database database, TimeProvider time)
             f[0].Value = folder;
             f[1].Value = number;
             setFolder.ExecuteNonQuery();
-            AddEvent(evt, number, now, state, null);
             records.Add(new JobRecord
             {
                 Number = number, Id = id, Name = job.Name, State = state, Command = job.Command,
@@ -249,23 +246,22 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>QUEUED → RUNNING with the executor's reference: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
     public JobRecord? MarkRunning(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
         DateTimeOffset? startedAt = null) =>
-        StartAttempt($"state IN ({Codes(JobTransitions.From(JobState.Running))})", nextAttempt: false,
+        StartAttempt($"state IN ({Codes(JobTransitions.From(JobState.Running))})",
             number, executor, reference, pid, gpus, slot, startedAt);
 
     /// <summary>
     /// One attempt of a job started: RUNNING with its executor's reference, the attempt counted and the last attempt's end
     /// cleared; one event. <paramref name="from"/> says which jobs may start it.
     /// </summary>
-    private JobRecord? StartAttempt(string from, bool nextAttempt, long number, string executor, string reference, int? pid,
+    private JobRecord? StartAttempt(string from, long number, string executor, string reference, int? pid,
         IReadOnlyList<int>? gpus, int? slot, DateTimeOffset? startedAt)
     {
         var now = startedAt ?? time.GetUtcNow();
         using var connection = database.OpenToWrite();
-        using var transaction = connection.BeginTransaction();
         var command = connection.Prepared(
             $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot, " +
             "attempt = attempt + 1, retry_at = NULL, finished_at = NULL, exit_code = NULL, failure_reason = NULL " +
-            $"WHERE number = $number AND {from} RETURNING {ColumnsWithoutEnvironment}", transaction);
+            $"WHERE number = $number AND {from} RETURNING {ColumnsWithoutEnvironment}");
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
         command.Parameters.AddWithValue("$executor", executor);
@@ -273,15 +269,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$gpus", (object?)Ints(gpus) ?? DBNull.Value);
         command.Parameters.AddWithValue("$slot", slot is { } s ? s : DBNull.Value);
         command.Parameters.AddWithValue("$number", number);
-        if (Read(command) is not [var job])
-        {
-            return null;
-        }
-        var evt = EventCommand(connection, transaction);
-        var where = pid is { } shown ? $"pid {shown}" : $"{executor} {reference}";
-        AddEvent(evt, number, now, JobState.Running, nextAttempt ? $"attempt {job.Attempt}: {where}" : where);
-        transaction.Commit();
-        return job;
+        return Read(command) is [var job] ? job : null;
     }
 
     /// <summary>The executor's own word on a job that has not ended ("PENDING (Resources)"); false when it has ended.</summary>
@@ -322,13 +310,12 @@ public sealed class JobStore(Database database, TimeProvider time)
         {
             return null;
         }
-        if (job.StartedAt is not null && job.Attempt > 0)
+        if (job.StartedAt is not null && job.Attempt > 0 && (job.Retries > 0 || job.Attempt > 1))
         {
-            // An attempt that ran (one waiting out a retry delay has its row already).
+            // An attempt that ran (one waiting out a retry delay has its row already). A job that cannot retry has one
+            // attempt, its own row: Attempts reads it from there.
             AddAttempt(connection, transaction, job, exitCode, reason);
         }
-        var evt = EventCommand(connection, transaction);
-        AddEvent(evt, number, now, state, reason ?? (exitCode is { } e ? $"exit {e}" : null));
         transaction.Commit();
         return job;
     }
@@ -356,8 +343,6 @@ public sealed class JobStore(Database database, TimeProvider time)
             return null;
         }
         AddAttempt(connection, transaction, job, exitCode, reason);
-        var evt = EventCommand(connection, transaction);
-        AddEvent(evt, number, endedAt, JobState.Running, $"attempt {job.Attempt} failed ({reason}); the next starts at {retryAt:O}");
         transaction.Commit();
         return job;
     }
@@ -365,7 +350,7 @@ public sealed class JobStore(Database database, TimeProvider time)
     /// <summary>The next attempt of a job between attempts started: the job as it now is, or null when it no longer waits to retry.</summary>
     public JobRecord? MarkNextAttempt(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
         DateTimeOffset? startedAt = null) =>
-        StartAttempt($"state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL", nextAttempt: true,
+        StartAttempt($"state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL",
             number, executor, reference, pid, gpus, slot, startedAt);
 
     /// <summary>Every attempt of a job that has ended, oldest first.</summary>
@@ -381,6 +366,11 @@ public sealed class JobStore(Database database, TimeProvider time)
         {
             attempts.Add((reader.GetInt32(0), reader.IsDBNull(1) ? null : FromMs(reader.GetInt64(1)), FromMs(reader.GetInt64(2)),
                 reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        // A job that could not retry ran one attempt, kept in its own row only (MarkEnded).
+        if (attempts.Count == 0 && GetByNumber(number) is { IsEnded: true, StartedAt: { } started, FinishedAt: { } finished, Attempt: > 0 } job)
+        {
+            attempts.Add((job.Attempt, started, finished, job.ExitCode, job.FailureReason));
         }
         return attempts;
     }
@@ -417,15 +407,11 @@ public sealed class JobStore(Database database, TimeProvider time)
         return ended;
     }
 
-    private JobRecord? QueryOne(string where, object? value, string columns = ColumnsWithoutEnvironment)
+    private JobRecord? QueryOne(string where, object value, string columns = ColumnsWithoutEnvironment)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {columns} FROM jobs {where}";
-        if (value is not null)
-        {
-            command.Parameters.AddWithValue("$v", value);
-        }
+        using var connection = database.OpenToRead();
+        var command = connection.Prepared($"SELECT {columns} FROM jobs {where}");
+        command.Parameters.AddWithValue("$v", value);
         return Read(command).FirstOrDefault();
     }
 
@@ -514,23 +500,6 @@ public sealed class JobStore(Database database, TimeProvider time)
         : text.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    /// <summary>The kept command that adds a row to a job's events (not to be disposed).</summary>
-    private static SqliteCommand EventCommand(Database.Writer connection, SqliteTransaction transaction)
-    {
-        var command = connection.Prepared("INSERT INTO job_events (job_number, time, state, detail) VALUES ($n, $t, $s, $d)", transaction);
-        AddParameters(command, "$n", "$t", "$s", "$d");
-        return command;
-    }
-
-    private static void AddEvent(SqliteCommand command, long number, DateTimeOffset now, JobState state, string? detail)
-    {
-        command.Parameters[0].Value = number;
-        command.Parameters[1].Value = now.ToUnixTimeMilliseconds();
-        command.Parameters[2].Value = StateCode(state);
-        command.Parameters[3].Value = (object?)detail ?? DBNull.Value;
-        command.ExecuteNonQuery();
-    }
 
     private static SqliteParameter[] AddParameters(SqliteCommand command, params string[] names) =>
         names.Select(n => command.Parameters.Add(new SqliteParameter(n, null))).ToArray();

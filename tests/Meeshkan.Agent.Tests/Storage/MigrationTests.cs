@@ -166,7 +166,7 @@ public sealed class MigrationTests
         Assert.That(jobs.DeleteEnded().Select(j => j.Number), Is.EqualTo(new[] { 1L }));
 
         using var db = database.Open();
-        foreach (var (table, column) in new[] { ("job_events", "job_number"), ("scalar_names", "job_number"), ("conditions", "job_number"),
+        foreach (var (table, column) in new[] { ("scalar_names", "job_number"), ("conditions", "job_number"),
                      ("condition_events", "job_number"), ("notifications", "job_number") })
         {
             Assert.That(Database.Scalar<long>(db, $"SELECT COUNT(*) FROM {table} WHERE {column} = 1"), Is.Zero, table);
