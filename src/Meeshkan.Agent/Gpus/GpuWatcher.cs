@@ -43,9 +43,10 @@ public sealed class GpuWatcher(QueueState state, RunLoopInbox inbox, AgentOption
     {
         while (!stopping.IsCancellationRequested)
         {
+            bool asked;
             try
             {
-                await _now.WaitAsync(Interval, stopping).ConfigureAwait(false);
+                asked = await _now.WaitAsync(Interval, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -64,8 +65,9 @@ public sealed class GpuWatcher(QueueState state, RunLoopInbox inbox, AgentOption
                     changed = state.Gpus.Observe(reading, state.BusyMemoryMib);
                 }
             }
-            // Also the clock: a job may have waited long enough now for the starvation rule.
-            if (changed || state.Waiting.Count > 0)
+            // Also the clock (at each tick: an end that asked for this reading wakes the run loop itself): a job may have
+            // waited long enough now for the starvation rule.
+            if (changed || (!asked && state.Waiting.Count > 0))
             {
                 inbox.ResourcesChanged();
             }

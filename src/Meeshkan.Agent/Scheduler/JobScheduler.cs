@@ -186,12 +186,17 @@ public sealed partial class JobScheduler(
                 if (_running.Remove(ended.Exit.Number, out var running))
                 {
                     _ended.Add((running, ended.Exit));
-                    // Its slot and GPUs go to the next job now; the GPUs' memory is read again meanwhile.
+                    // Its slot and GPUs go to the next job now; the GPUs' memory (if there are any) is read again meanwhile.
+                    bool gpus;
                     lock (queue.Gate)
                     {
                         queue.Release(ended.Exit.Number);
+                        gpus = queue.Gpus.Count > 0;
                     }
-                    gpuWatcher.ReadSoon();
+                    if (gpus)
+                    {
+                        gpuWatcher.ReadSoon();
+                    }
                     // It finished (how it ended is known now): its dependants start without waiting for the end to be
                     // recorded, as the next job takes its slot. A failure is recorded first, so that the failures of
                     // its dependants follow it in order.

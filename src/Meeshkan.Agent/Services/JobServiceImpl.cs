@@ -217,9 +217,8 @@ public sealed class JobServiceImpl(
         // Every identifier is resolved before waiting: a typo fails at once, not after the others end.
         var numbers = request.Identifiers.Select(i => queries.Resolve(i).Number).ToList();
         var response = new WaitJobsResponse();
-        foreach (var number in numbers)
+        foreach (var ended in await ends.WhenEndedAsync(numbers, context.CancellationToken).ConfigureAwait(false))
         {
-            var ended = await ends.WhenEndedAsync(number, context.CancellationToken).ConfigureAwait(false);
             response.Jobs.Add(ended.ToProto(queries.StoppedBy(ended)));
         }
         return response;
