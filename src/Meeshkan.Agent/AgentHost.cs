@@ -179,6 +179,7 @@ public static class AgentHost
                     Dashboard.DashboardListener.Started(app.Services, home, dashboardPortTaken);
                 }
                 await app.WaitForShutdownAsync(cancel).ConfigureAwait(false);
+                database.Dispose();
             }
             catch (IOException e)
             {

@@ -6,7 +6,7 @@ namespace Meeshkan.Agent.Store;
 /// The agent's SQLite file: opens connections and keeps the schema current.
 /// Every SQL statement of the agent lives in this folder.
 /// </summary>
-public sealed class Database
+public sealed class Database : IDisposable
 {
     private int _deletions;
 
@@ -93,6 +93,16 @@ public sealed class Database
 
         public SqliteConnection Connection { get; } = connection;
 
+        public void Close()
+        {
+            foreach (var command in _statements.Values)
+            {
+                command.Dispose();
+            }
+            _statements.Clear();
+            Connection.Dispose();
+        }
+
         /// <summary>
         /// The kept command for <paramref name="sql"/> (a constant text: each distinct text is kept for the agent's life),
         /// in <paramref name="transaction"/>, with no parameters yet. Not to be disposed: it is the connection's.
@@ -108,6 +118,32 @@ public sealed class Database
             command.Transaction = transaction;
             command.Parameters.Clear();
             return command;
+        }
+    }
+
+    /// <summary>
+    /// Closes the kept connections and the pool's (the agent stops): the last to close writes the WAL back into the file
+    /// and removes it, so that a stopped agent leaves one file. A later use opens them again.
+    /// </summary>
+    public void Dispose()
+    {
+        if (!_writer.Wait(WriterWait))
+        {
+            return;
+        }
+        try
+        {
+            _writeConnection?.Close();
+            _writeConnection = null;
+            while (_readers.TryTake(out var reader))
+            {
+                reader.Close();
+            }
+            SqliteConnection.ClearAllPools();
+        }
+        finally
+        {
+            _writer.Release();
         }
     }
 

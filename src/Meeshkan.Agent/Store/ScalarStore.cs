@@ -195,10 +195,10 @@ public sealed class ScalarStore(Database database)
     /// <summary>The latest value of each of a job's scalars, by name, in one attempt (0: its latest).</summary>
     public IReadOnlyList<ScalarSummary> Latest(long jobNumber, int attempt = 0)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, last_value, last_step, last_wall_time_us, count FROM scalar_names " +
-            $"WHERE job_number = $job AND {AttemptIs} AND count > 0 ORDER BY name";
+        // Read for every job's end notification: a kept statement.
+        using var connection = database.OpenToRead();
+        var command = connection.Prepared("SELECT name, last_value, last_step, last_wall_time_us, count FROM scalar_names " +
+            $"WHERE job_number = $job AND {AttemptIs} AND count > 0 ORDER BY name");
         command.Parameters.AddWithValue("$job", jobNumber);
         command.Parameters.AddWithValue("$attempt", attempt);
         using var reader = command.ExecuteReader();

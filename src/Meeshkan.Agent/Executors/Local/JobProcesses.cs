@@ -27,19 +27,8 @@ internal static partial class JobProcesses
     /// <summary>Makes this process the reaper of its orphaned descendants. False where the kernel refuses.</summary>
     public static bool BecomeSubreaper() => prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
 
-    public static Process? Read(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return new Process(pid, fields[0][0], Int(fields[1]), Int(fields[2]), Int(fields[3]));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return null;
-        }
-    }
+    public static Process? Read(int pid) =>
+        Internal.Native.Stat(pid) is { } stat ? new Process(pid, stat.State, stat.ParentPid, stat.Group, stat.Session) : null;
 
     /// <summary>
     /// True when nothing may be left of the job whose session leader was <paramref name="session"/>: its process group
@@ -52,14 +41,7 @@ internal static partial class JobProcesses
         {
             return false;
         }
-        try
-        {
-            return File.ReadAllText($"/proc/{Agent}/task/{Agent}/children").Trim().Length == 0;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
+        return Internal.Native.IsEmptyFile($"/proc/{Agent}/task/{Agent}/children") == true;
     }
 
     /// <summary>Every process of the job, zombies included: in its session, or carrying its id after a setsid.</summary>
@@ -144,8 +126,6 @@ internal static partial class JobProcesses
             return false;
         }
     }
-
-    private static int Int(string text) => int.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);

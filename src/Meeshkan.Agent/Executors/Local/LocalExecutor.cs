@@ -279,20 +279,7 @@ public sealed partial class LocalExecutor : IJobExecutor
     }
 
     private static bool IsSameProcessAlive(int pid, long? ticks) =>
-        pid > 1 && Native.ProcessStartTicks(pid) is { } now && (ticks is null || ticks == now) && !IsZombie(pid);
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] == 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+        pid > 1 && Native.Stat(pid) is { } now && (ticks is null || ticks == now.StartTicks) && now.State != 'Z';
 
     private static partial class Log
     {
