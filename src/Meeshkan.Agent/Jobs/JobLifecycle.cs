@@ -130,6 +130,9 @@ public sealed partial class JobLifecycle(
     /// <summary>A queued job with its environment, to start it; null when it left the queue.</summary>
     public JobRecord? QueuedJob(long number) => store.QueuedWithEnvironment(number);
 
+    /// <summary>Queued jobs with their environments from <paramref name="number"/> on, oldest first (the run loop's read-ahead).</summary>
+    public IReadOnlyList<JobRecord> QueuedFrom(long number, int count) => store.QueuedFrom(number, count);
+
     /// <summary>The jobs of an executor that takes no slot (Slurm) waiting to start (queued, or between attempts), oldest first.</summary>
     public IReadOnlyList<JobRecord> QueuedOn(string executor) => store.QueuedOn(executor);
 
@@ -237,7 +240,8 @@ public sealed partial class JobLifecycle(
             observers.AttemptFailed(retrying, message);
             return retrying;
         }
-        if (store.MarkEnded(job.Number, state, exit.ExitCode, reason, exit.EndedAt, onlyFrom: JobState.Running) is not { } ended)
+        if (store.MarkEnded(job.Number, state, exit.ExitCode, reason, exit.EndedAt, onlyFrom: JobState.Running,
+                oneAttempt: job.Retries == 0 && job.Attempt <= 1) is not { } ended)
         {
             return null;
         }

@@ -262,6 +262,7 @@ public sealed partial class JobScheduler(
     /// <summary>A job waiting to start (queued, or between attempts) is canceled at once; false when it no longer waits.</summary>
     private bool CancelWaiting(long number)
     {
+        _readAhead.Remove(number);
         var canceled = lifecycle.CancelQueued(number) || lifecycle.CancelBetweenAttempts(number) is not null;
         lock (queue.Gate)
         {
@@ -414,7 +415,7 @@ public sealed partial class JobScheduler(
             {
                 return;
             }
-            if (lifecycle.QueuedJob(admitted.Job.Number) is not { } job)
+            if (Queued(admitted.Job.Number) is not { } job)
             {
                 // No longer queued (cancels go through this loop, so only another writer of the folder's database does this).
                 lock (queue.Gate)
@@ -448,6 +449,29 @@ public sealed partial class JobScheduler(
             }
         }
     }
+
+    /// <summary>
+    /// The queued job to start, with its environment: from the read-ahead, or read with the next few queued after it
+    /// (in a queue of many jobs they are the next to start: one read for <see cref="ReadAhead"/> starts). A row read
+    /// ahead may be stale only in its state, which the start checks (<see cref="JobLifecycle.MarkStarted"/>); a cancel
+    /// drops it.
+    /// </summary>
+    private JobRecord? Queued(long number)
+    {
+        if (_readAhead.Remove(number, out var job))
+        {
+            return job;
+        }
+        _readAhead.Clear();
+        foreach (var next in lifecycle.QueuedFrom(number, ReadAhead))
+        {
+            _readAhead[next.Number] = next;
+        }
+        return _readAhead.Remove(number, out job) ? job : lifecycle.QueuedJob(number);
+    }
+
+    private const int ReadAhead = 8;
+    private readonly Dictionary<long, JobRecord> _readAhead = [];
 
     /// <summary>Gives every queued job of a slot-less executor (Slurm) to it; one that cannot take them now keeps them queued.</summary>
     private async Task HandOverAsync(CancellationToken stopping)

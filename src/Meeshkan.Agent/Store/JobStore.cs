@@ -158,6 +158,19 @@ public sealed class JobStore(Database database, TimeProvider time)
     public JobRecord? QueuedWithEnvironment(long number) =>
         QueryOne($"WHERE number = $v AND {Startable}", number, Columns);
 
+    /// <summary>
+    /// Queued jobs (not those between attempts) from number <paramref name="number"/> on, oldest first, at most
+    /// <paramref name="count"/>, with their environments: what the run loop will most likely start next, in one read.
+    /// </summary>
+    public IReadOnlyList<JobRecord> QueuedFrom(long number, int count)
+    {
+        using var connection = database.OpenToRead();
+        var command = connection.Prepared($"SELECT {Columns} FROM jobs WHERE number >= $v AND state = {StateCode(JobState.Queued)} ORDER BY number LIMIT $count");
+        command.Parameters.AddWithValue("$v", number);
+        command.Parameters.AddWithValue("$count", count);
+        return Read(command);
+    }
+
     // What the run loop may start: a queued job, or a running one between its attempts (a retry after a failed attempt).
     private static readonly string Startable = $"(state = {StateCode(JobState.Queued)} OR (state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL))";
 
@@ -285,9 +298,12 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     /// <summary>
     /// Moves a job to an end state, if <see cref="JobTransitions"/> allows it from where the job is: the job as it now is,
-    /// or null when it had already ended. <paramref name="endedAt"/> is when it ended, if not now.
+    /// or null when it had already ended. <paramref name="endedAt"/> is when it ended, if not now. With
+    /// <paramref name="oneAttempt"/> the caller knows the job ran one attempt and could not retry: no attempt row is
+    /// written, so the change is one statement, without a transaction around it.
     /// </summary>
-    public JobRecord? MarkEnded(long number, JobState state, int? exitCode, string? reason, DateTimeOffset? endedAt = null, JobState? onlyFrom = null)
+    public JobRecord? MarkEnded(long number, JobState state, int? exitCode, string? reason, DateTimeOffset? endedAt = null, JobState? onlyFrom = null,
+        bool oneAttempt = false)
     {
         if (!JobTransitions.IsEnd(state) || (onlyFrom is { } f && !JobTransitions.IsAllowed(f, state)))
         {
@@ -296,7 +312,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         IReadOnlyList<JobState> from = onlyFrom is { } only ? [only] : JobTransitions.From(state);
         var now = endedAt ?? time.GetUtcNow();
         using var connection = database.OpenToWrite();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = oneAttempt ? null : connection.BeginTransaction();
         var command = connection.Prepared(
             // Not before it started: the executor's end time is read before the start is recorded for a job that exits at once.
             "UPDATE jobs SET state = $state, finished_at = MAX($now, COALESCE(started_at, $now)), exit_code = $code, failure_reason = $reason " +
@@ -316,7 +332,7 @@ public sealed class JobStore(Database database, TimeProvider time)
             // attempt, its own row: Attempts reads it from there.
             AddAttempt(connection, transaction, job, exitCode, reason);
         }
-        transaction.Commit();
+        transaction?.Commit();
         return job;
     }
 
@@ -375,7 +391,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         return attempts;
     }
 
-    private static void AddAttempt(Database.Writer connection, SqliteTransaction transaction, JobRecord job, int? exitCode, string? reason)
+    private static void AddAttempt(Database.Writer connection, SqliteTransaction? transaction, JobRecord job, int? exitCode, string? reason)
     {
         var insert = connection.Prepared(
             "INSERT OR IGNORE INTO job_attempts (job_number, attempt, started_at, finished_at, exit_code, reason) VALUES ($n, $a, $s, $f, $c, $r)", transaction);
