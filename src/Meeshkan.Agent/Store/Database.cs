@@ -195,11 +195,22 @@ public sealed class Database : IDisposable
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _kept, null) is { } kept)
+            if (Interlocked.Exchange(ref _kept, null) is not { } kept)
+            {
+                return;
+            }
+            // A burst of reads at once leaves at most KeptReaders open (each holds its own page cache).
+            if (_bag.Count < KeptReaders)
             {
                 _bag.Add(kept);
             }
+            else
+            {
+                kept.Close();
+            }
         }
+
+        private const int KeptReaders = 4;
     }
 
     private SqliteConnection Prepare(SqliteConnection connection)
