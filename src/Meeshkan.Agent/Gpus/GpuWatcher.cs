@@ -15,10 +15,15 @@ public sealed class GpuWatcher(QueueState state, RunLoopInbox inbox, AgentOption
 
     private readonly SemaphoreSlim _now = new(0);
 
-    /// <summary>Asks for a reading soon (a job ended).</summary>
+    /// <summary>Asks for a reading soon (a job ended); nothing where there are no GPUs to read.</summary>
     public void ReadSoon()
     {
-        if (_now.CurrentCount == 0)
+        bool any;
+        lock (state.Gate)
+        {
+            any = state.Gpus.Count > 0;
+        }
+        if (any && _now.CurrentCount == 0)
         {
             _now.Release();
         }

@@ -64,7 +64,7 @@ internal static partial class Native
         var field = 0;
         foreach (var range in rest.Split((byte)' '))
         {
-            if (field is >= 1 and <= 19 && (field is <= 3 or 19))
+            if (field is 1 or 2 or 3 or 19)
             {
                 if (!System.Buffers.Text.Utf8Parser.TryParse(rest[range], out long value, out _))
                 {

@@ -13,12 +13,12 @@ public sealed class JobEnds(JobStore store) : IAgentObserver
     private readonly Lock _gate = new();
     private readonly Dictionary<long, List<Waiter>> _waiting = [];
 
-    /// <summary>One caller's jobs: how they ended, as they end; done when none is left.</summary>
+    /// <summary>One caller's jobs: how they ended, as they end; done when all <paramref name="count"/> have.</summary>
     private sealed class Waiter(int count)
     {
+        public int Count { get; } = count;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public Dictionary<long, JobRecord> Ended { get; } = new(count);
-        public int Left { get; set; } = count;
     }
 
     public void JobEnded(JobRecord job)
@@ -93,7 +93,7 @@ public sealed class JobEnds(JobStore store) : IAgentObserver
     {
         lock (waiter)
         {
-            if (waiter.Ended.TryAdd(job.Number, job) && --waiter.Left == 0)
+            if (waiter.Ended.TryAdd(job.Number, job) && waiter.Ended.Count == waiter.Count)
             {
                 waiter.Done.TrySetResult();
             }

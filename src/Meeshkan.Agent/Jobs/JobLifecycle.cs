@@ -127,11 +127,11 @@ public sealed partial class JobLifecycle(
     /// <summary>What the scheduling policy needs of each queued job (or job between attempts) numbered above <paramref name="after"/>.</summary>
     public IReadOnlyList<JobStore.WaitingRow> Waiting(long after) => store.Waiting(after);
 
-    /// <summary>A queued job with its environment, to start it; null when it left the queue.</summary>
-    public JobRecord? QueuedJob(long number) => store.QueuedWithEnvironment(number);
-
-    /// <summary>Queued jobs with their environments from <paramref name="number"/> on, oldest first (the run loop's read-ahead).</summary>
-    public IReadOnlyList<JobRecord> QueuedFrom(long number, int count) => store.QueuedFrom(number, count);
+    /// <summary>
+    /// Jobs that may start, with their environments, from <paramref name="number"/> on, oldest first: that job first
+    /// unless it left the queue, then the next (the run loop's read-ahead).
+    /// </summary>
+    public IReadOnlyList<JobRecord> StartableFrom(long number, int count) => store.StartableFrom(number, count);
 
     /// <summary>The jobs of an executor that takes no slot (Slurm) waiting to start (queued, or between attempts), oldest first.</summary>
     public IReadOnlyList<JobRecord> QueuedOn(string executor) => store.QueuedOn(executor);

@@ -186,17 +186,12 @@ public sealed partial class JobScheduler(
                 if (_running.Remove(ended.Exit.Number, out var running))
                 {
                     _ended.Add((running, ended.Exit));
-                    // Its slot and GPUs go to the next job now; the GPUs' memory (if there are any) is read again meanwhile.
-                    bool gpus;
+                    // Its slot and GPUs go to the next job now; the GPUs' memory is read again meanwhile.
                     lock (queue.Gate)
                     {
                         queue.Release(ended.Exit.Number);
-                        gpus = queue.Gpus.Count > 0;
                     }
-                    if (gpus)
-                    {
-                        gpuWatcher.ReadSoon();
-                    }
+                    gpuWatcher.ReadSoon();
                     // It finished (how it ended is known now): its dependants start without waiting for the end to be
                     // recorded, as the next job takes its slot. A failure is recorded first, so that the failures of
                     // its dependants follow it in order.
@@ -451,10 +446,10 @@ public sealed partial class JobScheduler(
     }
 
     /// <summary>
-    /// The queued job to start, with its environment: from the read-ahead, or read with the next few queued after it
-    /// (in a queue of many jobs they are the next to start: one read for <see cref="ReadAhead"/> starts). A row read
-    /// ahead may be stale only in its state, which the start checks (<see cref="JobLifecycle.MarkStarted"/>); a cancel
-    /// drops it.
+    /// The job to start, with its environment, or null when it left the queue: from the read-ahead, or read with the
+    /// next few after it (in a queue of many jobs they are the next to start: one read for <see cref="ReadAhead"/>
+    /// starts). A row read ahead may be stale only in its state, which the start checks
+    /// (<see cref="JobLifecycle.MarkStarted"/>); a cancel drops it.
     /// </summary>
     private JobRecord? Queued(long number)
     {
@@ -463,11 +458,11 @@ public sealed partial class JobScheduler(
             return job;
         }
         _readAhead.Clear();
-        foreach (var next in lifecycle.QueuedFrom(number, ReadAhead))
+        foreach (var next in lifecycle.StartableFrom(number, ReadAhead))
         {
             _readAhead[next.Number] = next;
         }
-        return _readAhead.Remove(number, out job) ? job : lifecycle.QueuedJob(number);
+        return _readAhead.Remove(number, out job) ? job : null;
     }
 
     private const int ReadAhead = 8;

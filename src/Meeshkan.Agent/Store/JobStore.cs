@@ -16,7 +16,7 @@ public sealed class JobStore(Database database, TimeProvider time)
         "finished_at, exit_code, failure_reason, external, pid, output_directory, executor, executor_ref, executor_state, " +
         "priority, gpu_quarters, gpu_ids, gpus, slot, scalar_pattern, " + PipelineColumns;
 
-    // The submitter's environment (often kilobytes of JSON) is read only to start a job, through QueuedWithEnvironment: every
+    // The submitter's environment (often kilobytes of JSON) is read only to start a job, through StartableFrom: every
     // other query returns Environment = null, so that `list` over 10,000 jobs does not parse 10,000 environments.
     private const string ColumnsWithoutEnvironment =
         "number, id, name, state, command, working_directory, NULL, report_interval, created_at, started_at, " +
@@ -154,18 +154,15 @@ public sealed class JobStore(Database database, TimeProvider time)
         return Read(command);
     }
 
-    /// <summary>One queued job (or one between attempts) with its environment (to start it), or null when it can no longer start.</summary>
-    public JobRecord? QueuedWithEnvironment(long number) =>
-        QueryOne($"WHERE number = $v AND {Startable}", number, Columns);
-
     /// <summary>
-    /// Queued jobs (not those between attempts) from number <paramref name="number"/> on, oldest first, at most
-    /// <paramref name="count"/>, with their environments: what the run loop will most likely start next, in one read.
+    /// Jobs that may start (queued, or between attempts) from number <paramref name="number"/> on, oldest first, at most
+    /// <paramref name="count"/>, with their environments (to start them): the first is that job itself unless it can no
+    /// longer start, the others are what the run loop will most likely start next, in the same read.
     /// </summary>
-    public IReadOnlyList<JobRecord> QueuedFrom(long number, int count)
+    public IReadOnlyList<JobRecord> StartableFrom(long number, int count)
     {
         using var connection = database.OpenToRead();
-        var command = connection.Prepared($"SELECT {Columns} FROM jobs WHERE number >= $v AND state = {StateCode(JobState.Queued)} ORDER BY number LIMIT $count");
+        var command = connection.Prepared($"SELECT {Columns} FROM jobs WHERE number >= $v AND {Startable} ORDER BY number LIMIT $count");
         command.Parameters.AddWithValue("$v", number);
         command.Parameters.AddWithValue("$count", count);
         return Read(command);
@@ -264,7 +261,7 @@ public sealed class JobStore(Database database, TimeProvider time)
 
     /// <summary>
     /// One attempt of a job started: RUNNING with its executor's reference, the attempt counted and the last attempt's end
-    /// cleared; one event. <paramref name="from"/> says which jobs may start it.
+    /// cleared. <paramref name="from"/> says which jobs may start it.
     /// </summary>
     private JobRecord? StartAttempt(string from, long number, string executor, string reference, int? pid,
         IReadOnlyList<int>? gpus, int? slot, DateTimeOffset? startedAt)
