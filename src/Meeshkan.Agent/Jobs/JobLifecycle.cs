@@ -153,8 +153,8 @@ public sealed partial class JobLifecycle(
     public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start, IReadOnlyList<int>? gpus = null, int? slot = null)
     {
         var started = job.BetweenAttempts
-            ? store.MarkNextAttempt(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt)
-            : store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt);
+            ? store.MarkNextAttempt(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt, known: job)
+            : store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt, known: job);
         if (started is null)
         {
             return null;
@@ -241,7 +241,7 @@ public sealed partial class JobLifecycle(
             return retrying;
         }
         if (store.MarkEnded(job.Number, state, exit.ExitCode, reason, exit.EndedAt, onlyFrom: JobState.Running,
-                oneAttempt: job.Retries == 0 && job.Attempt <= 1) is not { } ended)
+                oneAttempt: job.Retries == 0 && job.Attempt <= 1, known: job) is not { } ended)
         {
             return null;
         }
