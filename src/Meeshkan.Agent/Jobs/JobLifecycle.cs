@@ -198,7 +198,7 @@ public sealed partial class JobLifecycle(
         {
             return null;
         }
-        Log.Ended(logger, number, JobState.Failed.ToString(), -1);
+        Log.Ended(logger, LogLevel.Information, number, JobState.Failed, -1);
         Ended(failed);
         return failed;
     }
@@ -245,7 +245,8 @@ public sealed partial class JobLifecycle(
         {
             return null;
         }
-        Log.Ended(logger, job.Number, state.ToString(), exit.ExitCode ?? -1);
+        // A job that finished is in `list` and its history; the agent's log keeps what needs a look (Debug shows them all).
+        Log.Ended(logger, state == JobState.Finished ? LogLevel.Debug : LogLevel.Information, job.Number, state, exit.ExitCode ?? -1);
         Ended(ended);
         return null;
     }
@@ -293,11 +294,12 @@ public sealed partial class JobLifecycle(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Job {Number} started ({Executor} {Reference})")]
+        // Debug: a queue of short jobs wrote two lines a job, a tenth of the run loop's time (`list` has every start).
+        [LoggerMessage(1, LogLevel.Debug, "Job {Number} started ({Executor} {Reference})")]
         public static partial void Started(ILogger logger, long number, string executor, string reference);
 
-        [LoggerMessage(2, LogLevel.Information, "Job {Number} ended: {State}, exit code {ExitCode}")]
-        public static partial void Ended(ILogger logger, long number, string state, int exitCode);
+        [LoggerMessage(EventId = 2, Message = "Job {Number} ended: {State}, exit code {ExitCode}")]
+        public static partial void Ended(ILogger logger, LogLevel level, long number, JobState state, int exitCode);
 
         [LoggerMessage(3, LogLevel.Warning, "Job {Number} could not start: {Reason}")]
         public static partial void CouldNotStart(ILogger logger, long number, string reason);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
 
@@ -6,24 +5,23 @@ namespace Meeshkan.Agent.Executors.Local;
 
 /// <summary>
 /// One thread that waits for every job process this agent started, however many run at once: each child is watched
-/// through a pidfd, all of them in one <c>poll</c> (an eventfd wakes it for a new child). When one ends it is reaped
-/// (<c>waitpid</c> on that pid only: .NET's own children are left to .NET) and <paramref name="exited"/> is called
-/// on this thread: it must hand off and return (a thread per job cost a thread start on every dispatch).
+/// through a pidfd in one epoll set (added by the starting thread, so a start does not wake this one). When one ends
+/// it is reaped (<c>waitpid</c> on that pid only: .NET's own children are left to .NET) and <paramref name="exited"/>
+/// is called on this thread: it must hand off and return (a thread per job cost a thread start on every dispatch).
 /// </summary>
 internal sealed unsafe partial class ChildReaper
 {
-    private readonly ConcurrentQueue<(int Pid, int PidFd)> _added = new();
     private readonly Action<int, int?, string?> _exited;
-    private readonly int _wake;
+    private readonly int _epoll;
 
     /// <param name="exited">Called with the pid, its exit status (128 + n for signal n) or null, and why it is unknown.</param>
     public ChildReaper(Action<int, int?, string?> exited)
     {
         _exited = exited;
-        _wake = eventfd(0, EFD_CLOEXEC);
-        if (_wake < 0)
+        _epoll = epoll_create1(EPOLL_CLOEXEC);
+        if (_epoll < 0)
         {
-            throw new Win32Exception(Marshal.GetLastPInvokeError(), "eventfd");
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "epoll_create1");
         }
         new Thread(Run) { IsBackground = true, Name = "Job reaper" }.Start();
     }
@@ -39,53 +37,28 @@ internal sealed unsafe partial class ChildReaper
             _exited(pid, null, $"it could not be watched: {new Win32Exception(error).Message}");
             return;
         }
-        _added.Enqueue((pid, fd));
-        ulong one = 1;
-        write(_wake, &one, sizeof(ulong));
+        // The pid and its pidfd travel in the event's data. A child that has already ended is ready at once.
+        var watch = new EpollEvent { Events = EPOLLIN | EPOLLONESHOT, Data = ((ulong)(uint)pid << 32) | (uint)fd };
+        if (epoll_ctl(_epoll, EPOLL_CTL_ADD, fd, &watch) < 0)
+        {
+            var error = Marshal.GetLastPInvokeError();
+            close(fd);
+            _exited(pid, PosixSpawn.WaitForExit(pid), $"it could not be watched: {new Win32Exception(error).Message}");
+        }
     }
 
     private void Run()
     {
-        var watched = new List<(int Pid, int PidFd)>();
-        var fds = new PollFd[16];
+        const int Batch = 64;
+        var events = stackalloc EpollEvent[Batch];
         while (true)
         {
-            while (_added.TryDequeue(out var child))
+            var ready = epoll_wait(_epoll, events, Batch, -1);
+            for (var i = 0; i < ready; i++)
             {
-                watched.Add(child);
-            }
-            if (fds.Length < watched.Count + 1)
-            {
-                fds = new PollFd[(watched.Count + 1) * 2];
-            }
-            fds[0] = new PollFd { Fd = _wake, Events = POLLIN };
-            for (var i = 0; i < watched.Count; i++)
-            {
-                fds[i + 1] = new PollFd { Fd = watched[i].PidFd, Events = POLLIN };
-            }
-            int ready;
-            fixed (PollFd* p = fds)
-            {
-                ready = poll(p, (nuint)(watched.Count + 1), -1);
-            }
-            if (ready < 0)
-            {
-                continue; // EINTR
-            }
-            if ((fds[0].Revents & POLLIN) != 0)
-            {
-                ulong count;
-                read(_wake, &count, sizeof(ulong));
-            }
-            for (var i = watched.Count - 1; i >= 0; i--)
-            {
-                if (fds[i + 1].Revents == 0)
-                {
-                    continue;
-                }
-                var (pid, fd) = watched[i];
-                watched.RemoveAt(i);
-                close(fd);
+                var pid = (int)(events[i].Data >> 32);
+                var fd = (int)(uint)events[i].Data;
+                close(fd); // closing a pidfd takes it out of the set
                 int? code;
                 string? unknown = null;
                 try
@@ -99,35 +72,35 @@ internal sealed unsafe partial class ChildReaper
                 }
                 _exited(pid, code, unknown);
             }
+            // ready < 0: EINTR, wait again
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
+    // struct epoll_event as x86_64 lays it out: packed, 12 bytes (the agent is built for linux-x64).
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    private struct EpollEvent
     {
-        public int Fd;
-        public short Events;
-        public short Revents;
+        public uint Events;
+        public ulong Data;
     }
 
-    private const short POLLIN = 0x001;
-    private const int EFD_CLOEXEC = 0x80000;
+    private const uint EPOLLIN = 0x001;
+    private const uint EPOLLONESHOT = 1u << 30;
+    private const int EPOLL_CTL_ADD = 1;
+    private const int EPOLL_CLOEXEC = 0x80000;
     private const long SYS_pidfd_open = 434; // the same number on x86_64 and arm64
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial long syscall(long number, int pid, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial int eventfd(uint initval, int flags);
+    private static partial int epoll_create1(int flags);
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial int poll(PollFd* fds, nuint count, int timeout);
+    private static partial int epoll_ctl(int epoll, int op, int fd, EpollEvent* watch);
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial nint read(int fd, void* buffer, nuint count);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint write(int fd, void* buffer, nuint count);
+    private static partial int epoll_wait(int epoll, EpollEvent* events, int count, int timeout);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);
