@@ -56,6 +56,8 @@ public sealed partial class JobScheduler(
     // Jobs that ended, recorded after the next job has started: the next starts as soon as a slot frees, without
     // waiting on the database (bench/notes.md).
     private readonly List<(Running Job, JobExit Exit)> _ended = [];
+    // Records those ends after which a job does not run again, on a thread of its own.
+    private readonly EndRecorder _recorder = new(lifecycle, inbox, logger, DiskFullRetry);
     // Executors that take no slot (Slurm): their queued jobs are handed over at once, whatever runs locally.
     private readonly IJobExecutor[] _handOver = [.. executors.Where(e => !e.TakesSlot)];
     private bool _handOverDue = true;
@@ -137,7 +139,8 @@ public sealed partial class JobScheduler(
                 NoteDiskFull();
             }
         }
-        // Jobs run on when the agent stops; the next agent re-attaches to them.
+        // Jobs run on when the agent stops; the next agent re-attaches to them. The ends heard of are recorded first.
+        await _recorder.StopAsync().ConfigureAwait(false);
     }
 
     /// <summary>Waits for the next signal; while the disk is full, at most <see cref="DiskFullRetry"/>.</summary>
@@ -179,6 +182,9 @@ public sealed partial class JobScheduler(
                 ReadQueued();
                 break;
             case RunLoopInbox.ResourcesChangedSignal:
+                break;
+            case RunLoopInbox.EndsNotRecordedSignal:
+                NoteDiskFull();
                 break;
             case RunLoopInbox.Ended ended:
                 inbox.EndRead();
@@ -387,7 +393,7 @@ public sealed partial class JobScheduler(
         {
             if (_diskFull || !lifecycle.RoomToStart())
             {
-                if (_ended.Count > 0 || !lifecycle.RoomToStart())
+                if (_ended.Count > 0 || _recorder.Stuck || !lifecycle.RoomToStart())
                 {
                     NoteDiskFull();
                     return;
@@ -626,15 +632,24 @@ public sealed partial class JobScheduler(
     }
 
     /// <summary>
-    /// Records the ends heard of, oldest first; one the full disk refuses stays, with those after it, for the next try.
-    /// After each, it gives way to an end that came in meanwhile: that job's slot is filled first, then this goes on
-    /// (at least one end is recorded each time round, so none waits forever).
+    /// Records the ends heard of, oldest first: one after which the job does not run again goes to the
+    /// <see cref="EndRecorder"/>; one the job is retried after is recorded here, and its next attempt queued. One the
+    /// full disk refuses stays, with those after it, for the next try. After a retry it gives way to an end that came
+    /// in meanwhile: that job's slot is filled first, then this goes on (at least one end is recorded each time round,
+    /// so none waits forever).
     /// </summary>
     private void RecordEnded()
     {
-        for (var recorded = 0; _ended.Count > 0 && (recorded == 0 || !inbox.EndsWaiting); recorded++)
+        for (var recorded = 0; _ended.Count > 0 && (recorded == 0 || !inbox.EndsWaiting); )
         {
             var (running, exit) = _ended[0];
+            if (running.Outcome(exit) is not null)
+            {
+                _recorder.Add(new EndRecorder.End(running.Job, exit, running.HowEnded(exit), running.StopReason, running.Waiting));
+                _ended.RemoveAt(0);
+                continue;
+            }
+            recorded++;
             if (lifecycle.RecordEnd(running.Job, exit, running.HowEnded(exit), running.StopReason) is { RetryAt: { } at } retrying)
             {
                 // Its next attempt waits for its delay, then for a slot, like any queued job; on a slot-less executor

@@ -30,6 +30,9 @@ public sealed class RunLoopInbox : IExecutorEvents
     /// <summary>A timeout or a retry delay fell due (Deadlines).</summary>
     internal sealed record DeadlineDueSignal(long Number, DeadlineKind Kind) : Signal;
 
+    /// <summary>The full disk refused an end (EndRecorder): no job starts until it is written.</summary>
+    internal sealed record EndsNotRecordedSignal : Signal;
+
     /// <summary>A stop condition of a running job was met (submit --stop-if).</summary>
     internal sealed record StopRunning(long Number, string Reason) : Signal;
 
@@ -56,6 +59,9 @@ public sealed class RunLoopInbox : IExecutorEvents
 
     /// <summary>A job's end was recorded.</summary>
     public void JobEnded(long number, JobState state, string? reason) => _signals.Writer.TryWrite(new JobEndedSignal(number, state, reason));
+
+    /// <summary>The full disk refused the end of a job.</summary>
+    public void EndsNotRecorded() => _signals.Writer.TryWrite(new EndsNotRecordedSignal());
 
     /// <summary>A deadline fell due.</summary>
     public void DeadlineDue(long number, DeadlineKind kind) => _signals.Writer.TryWrite(new DeadlineDueSignal(number, kind));
