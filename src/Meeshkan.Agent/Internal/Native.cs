@@ -36,6 +36,56 @@ internal static partial class Native
     /// Together with the pid it names a process unambiguously, even after pid reuse.</summary>
     public static long? ProcessStartTicks(int pid) => Stat(pid)?.StartTicks;
 
+    /// <summary>
+    /// Now in the clock /proc/PID/stat counts a process's start time in: clock ticks (USER_HZ) since boot
+    /// (CLOCK_BOOTTIME, as the kernel stamps a new process). Read just before and just after a fork, the same value
+    /// twice is the child's start time without reading /proc (which, right after an exec, waits on the new program's
+    /// loading: a tenth of the run loop's time).
+    /// </summary>
+    public static long BootTicks()
+    {
+        Timespec now;
+        unsafe
+        {
+            clock_gettime(CLOCK_BOOTTIME, &now);
+        }
+        return (now.Seconds * NanosecondsPerSecond + now.Nanoseconds) / (NanosecondsPerSecond / TicksPerSecond);
+    }
+
+    private const int CLOCK_BOOTTIME = 7;
+    private const long NanosecondsPerSecond = 1_000_000_000;
+    private static readonly long TicksPerSecond = sysconf(SC_CLK_TCK) is > 0 and var hz ? hz : 100;
+    private const int SC_CLK_TCK = 2;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc")]
+    private static unsafe partial int clock_gettime(int clock, Timespec* time);
+
+    [LibraryImport("libc")]
+    private static partial long sysconf(int name);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdir(string path, uint mode);
+
+    /// <summary>Creates one folder (0777 less the umask, as .NET's): true when it was made now, false when it was there
+    /// already; null when it could not be made (its parent missing, say).</summary>
+    public static bool? MakeFolder(string path)
+    {
+        if (mkdir(path, 0b111_111_111) == 0)
+        {
+            return true;
+        }
+        return Marshal.GetLastPInvokeError() == EEXIST ? false : null;
+    }
+
+    private const int EEXIST = 17;
+
     /// <summary>What /proc/PID/stat says of a process: its state letter, parent, group, session and start time.</summary>
     public readonly record struct ProcessStat(char State, int ParentPid, int Group, int Session, long StartTicks);
 

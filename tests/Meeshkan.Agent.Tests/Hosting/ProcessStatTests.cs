@@ -43,6 +43,48 @@ public sealed class ProcessStatTests
     }
 
     [Test]
+    public void The_boot_ticks_around_a_start_bracket_the_start_time_proc_gives()
+    {
+        // The local executor takes a job's start tick from BootTicks read around its spawn when both readings agree.
+        var agreed = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            var before = Native.BootTicks();
+            using var process = Process.Start(new ProcessStartInfo("/bin/sleep", "5"))!;
+            var after = Native.BootTicks();
+            try
+            {
+                var ticks = Native.ProcessStartTicks(process.Id);
+                Assert.That(ticks, Is.InRange(before, after), "/proc's start time lies between the readings");
+                agreed += before == after ? 1 : 0;
+            }
+            finally
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+        }
+        Assert.That(agreed, Is.GreaterThan(0), "most starts fall within one tick");
+    }
+
+    [Test]
+    public void A_folder_is_made_once_and_a_missing_parent_is_unknown()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "mk-folder-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Assert.That(Native.MakeFolder(folder), Is.True);
+            Assert.That(Directory.Exists(folder), Is.True);
+            Assert.That(Native.MakeFolder(folder), Is.False, "already there");
+            Assert.That(Native.MakeFolder(Path.Combine(folder, "no", "such")), Is.Null);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public void A_file_is_empty_or_not_and_a_missing_one_is_unknown()
     {
         Assert.That(Native.IsEmptyFile("/proc/self/stat"), Is.False);

@@ -68,15 +68,21 @@ public sealed partial class LocalExecutor : IJobExecutor
     {
         var folder = new JobFolder(job.OutputDirectory);
         int pid;
+        long ticksBefore;
         DateTimeOffset startedAt;
         try
         {
-            Directory.CreateDirectory(folder.Path);
-            File.Delete(folder.ExitCode);
+            // A new folder has no exit_code of an earlier attempt to remove (one mkdir where .NET made three calls).
+            if (Native.MakeFolder(folder.Path) is not true)
+            {
+                Directory.CreateDirectory(folder.Path);
+                File.Delete(folder.ExitCode);
+            }
             // Its own session (so the whole tree can be signalled) straight from posix_spawn: one clone and one exec.
             // A `setsid` program in between cost a further exec per job, the `sh` parent an exec and a fork.
             var environment = JobEnvironment(job);
             startedAt = _time.GetUtcNow();
+            ticksBefore = Native.BootTicks();
             pid = (JobKeeper.AboveThisAgent() && Program(job, environment) is { } program ? SpawnDirect(program, job, environment, folder) : null)
                 ?? PosixSpawn.Start(Shell, [Shell, "-c", Wrapper, "meeshkan-job", folder.Path, .. job.Command], environment, job.WorkingDirectory);
         }
@@ -84,8 +90,10 @@ public sealed partial class LocalExecutor : IJobExecutor
         {
             throw new ExecutorStartException(e.Message, e);
         }
-        // Read before the reaper may reap it: a zombie still has its /proc entry.
-        var ticks = Native.ProcessStartTicks(pid);
+        // The kernel stamped its start between the two readings: the same tick twice is its start tick. Else (one
+        // spawn in tens crosses a tick) /proc says, read before the reaper may reap it (a zombie keeps its entry).
+        var ticksAfter = Native.BootTicks();
+        var ticks = ticksBefore == ticksAfter ? ticksBefore : Native.ProcessStartTicks(pid);
         _children[pid] = (job.Number, job.Id);
         _reaper.Watch(pid);
         return ValueTask.FromResult(new ExecutorStart(Reference(pid, ticks), pid, startedAt));
