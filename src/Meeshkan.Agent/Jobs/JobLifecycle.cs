@@ -153,8 +153,8 @@ public sealed partial class JobLifecycle(
     public JobRecord? MarkStarted(JobRecord job, string executor, ExecutorStart start, IReadOnlyList<int>? gpus = null, int? slot = null)
     {
         var started = job.BetweenAttempts
-            ? store.MarkNextAttempt(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt, known: job)
-            : store.MarkRunning(job.Number, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt, known: job);
+            ? store.MarkNextAttempt(job, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt)
+            : store.MarkRunning(job, executor, start.Reference, start.Pid, gpus, slot, start.StartedAt);
         if (started is null)
         {
             return null;

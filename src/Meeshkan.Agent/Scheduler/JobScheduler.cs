@@ -640,7 +640,8 @@ public sealed partial class JobScheduler(
     /// </summary>
     private void RecordEnded()
     {
-        for (var recorded = 0; _ended.Count > 0 && (recorded == 0 || !inbox.EndsWaiting); )
+        var recorded = 0;
+        while (_ended.Count > 0 && (recorded == 0 || !inbox.EndsWaiting))
         {
             var (running, exit) = _ended[0];
             if (running.Outcome(exit) is not null)

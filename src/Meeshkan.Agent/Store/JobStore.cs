@@ -169,15 +169,17 @@ public sealed class JobStore(Database database, TimeProvider time)
         var limit = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var command = connection.Prepared(
             $"SELECT {Columns} FROM jobs WHERE number IN (" +
-            $"SELECT number FROM (SELECT number FROM jobs WHERE state = {StateCode(JobState.Queued)} AND number >= $v ORDER BY number LIMIT {limit}) UNION ALL " +
-            $"SELECT number FROM (SELECT number FROM jobs WHERE state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL AND number >= $v ORDER BY number LIMIT {limit})) " +
+            $"SELECT number FROM (SELECT number FROM jobs WHERE {IsQueued} AND number >= $v ORDER BY number LIMIT {limit}) UNION ALL " +
+            $"SELECT number FROM (SELECT number FROM jobs WHERE {IsBetweenAttempts} AND number >= $v ORDER BY number LIMIT {limit})) " +
             $"ORDER BY number LIMIT {limit}");
         command.Parameters.AddWithValue("$v", number);
         return Read(command);
     }
 
     // What the run loop may start: a queued job, or a running one between its attempts (a retry after a failed attempt).
-    private static readonly string Startable = $"(state = {StateCode(JobState.Queued)} OR (state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL))";
+    private static readonly string IsQueued = $"state = {StateCode(JobState.Queued)}";
+    private static readonly string IsBetweenAttempts = $"state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL";
+    private static readonly string Startable = $"({IsQueued} OR ({IsBetweenAttempts}))";
 
     /// <summary>What the scheduling policy needs of a queued job.</summary>
     public sealed record WaitingRow(long Number, int Priority, int GpuQuarters, IReadOnlyList<int>? GpuIds, DateTimeOffset CreatedAt,
@@ -262,53 +264,49 @@ public sealed class JobStore(Database database, TimeProvider time)
     }
 
     /// <summary>QUEUED → RUNNING with the executor's reference: the job as it now is, or null when it is no longer queued (canceled meanwhile).</summary>
-    public JobRecord? MarkRunning(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
-        DateTimeOffset? startedAt = null, JobRecord? known = null) =>
-        StartAttempt(StartsFromQueued, number, executor, reference, pid, gpus, slot, startedAt, known);
+    public JobRecord? MarkRunning(JobRecord job, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
+        DateTimeOffset? startedAt = null) =>
+        StartAttempt(StartsFromQueued, job, executor, reference, pid, gpus, slot, startedAt);
 
     private static readonly string StartsFromQueued = $"state IN ({Codes(JobTransitions.From(JobState.Running))})";
-    private static readonly string StartsBetweenAttempts = $"state = {StateCode(JobState.Running)} AND retry_at IS NOT NULL";
 
     /// <summary>
     /// One attempt of a job started: RUNNING with its executor's reference, the attempt counted and the last attempt's end
-    /// cleared. <paramref name="from"/> says which jobs may start it. With <paramref name="known"/>, the row as the
-    /// caller read it (the run loop's read-ahead: only its state may have changed since, and the write checks that),
-    /// the job as it now is is built from it rather than read back (a third of a start's cost in the store).
+    /// cleared. <paramref name="from"/> says which jobs may start it. <paramref name="job"/> is the row as the caller
+    /// read it (the run loop's read-ahead: only its state may have changed since, and the write checks that): the job
+    /// as it now is is built from it rather than read back (a third of a start's cost in the store).
     /// </summary>
-    private JobRecord? StartAttempt(string from, long number, string executor, string reference, int? pid,
-        IReadOnlyList<int>? gpus, int? slot, DateTimeOffset? startedAt, JobRecord? known)
+    private JobRecord? StartAttempt(string from, JobRecord job, string executor, string reference, int? pid,
+        IReadOnlyList<int>? gpus, int? slot, DateTimeOffset? startedAt)
     {
         var now = FromMs((startedAt ?? time.GetUtcNow()).ToUnixTimeMilliseconds());
         using var connection = database.OpenToWrite();
         var command = connection.Prepared(
             $"UPDATE jobs SET state = {StateCode(JobState.Running)}, started_at = $now, pid = $pid, executor = $executor, executor_ref = $ref, gpus = $gpus, slot = $slot, " +
             "attempt = attempt + 1, retry_at = NULL, finished_at = NULL, exit_code = NULL, failure_reason = NULL " +
-            $"WHERE number = $number AND {from} RETURNING " + (known is null ? ColumnsWithoutEnvironment : "attempt"));
+            $"WHERE number = $number AND {from} RETURNING attempt");
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$pid", pid is { } p ? p : DBNull.Value);
         command.Parameters.AddWithValue("$executor", executor);
         command.Parameters.AddWithValue("$ref", reference);
         command.Parameters.AddWithValue("$gpus", (object?)Ints(gpus) ?? DBNull.Value);
         command.Parameters.AddWithValue("$slot", slot is { } s ? s : DBNull.Value);
-        command.Parameters.AddWithValue("$number", number);
-        if (known is null)
-        {
-            return Read(command) is [var job] ? job : null;
-        }
-        if (ReadOne(command) is not { } attempt)
+        command.Parameters.AddWithValue("$number", job.Number);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
         {
             return null;
         }
-        return known with
+        return job with
         {
             State = JobState.Running, StartedAt = now, Pid = pid, Executor = executor, ExecutorReference = reference,
-            Gpus = gpus is null ? null : [.. gpus], Slot = slot, Attempt = (int)attempt, RetryAt = null, FinishedAt = null,
+            Gpus = gpus is null ? null : [.. gpus], Slot = slot, Attempt = reader.GetInt32(0), RetryAt = null, FinishedAt = null,
             ExitCode = null, FailureReason = null, Environment = null,
         };
     }
 
     // The job as an end statement left it, from the job as it was and the columns the statement returns; null: not ended.
-    private static JobRecord? Ended(SqliteCommand command, JobRecord known, JobState state, int? exitCode, string? reason)
+    private static JobRecord? EndOf(JobRecord known, SqliteCommand command, JobState state, int? exitCode, string? reason)
     {
         using var reader = command.ExecuteReader();
         return reader.Read()
@@ -318,13 +316,6 @@ public sealed class JobStore(Database database, TimeProvider time)
                 ExecutorState = reader.IsDBNull(1) ? null : reader.GetString(1), Environment = null,
             }
             : null;
-    }
-
-    // The first column of the one row a statement returns, or null when it returns none.
-    private static long? ReadOne(SqliteCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? reader.GetInt64(0) : null;
     }
 
     /// <summary>The executor's own word on a job that has not ended ("PENDING (Resources)"); false when it has ended.</summary>
@@ -366,7 +357,8 @@ public sealed class JobStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$code", exitCode is { } c ? c : DBNull.Value);
         command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
         command.Parameters.AddWithValue("$number", number);
-        if ((known is null ? Read(command) is [var read] ? read : null : Ended(command, known, state, exitCode, reason)) is not { } job)
+        var job = known is null ? Read(command).FirstOrDefault() : EndOf(known, command, state, exitCode, reason);
+        if (job is null)
         {
             return null;
         }
@@ -408,9 +400,9 @@ public sealed class JobStore(Database database, TimeProvider time)
     }
 
     /// <summary>The next attempt of a job between attempts started: the job as it now is, or null when it no longer waits to retry.</summary>
-    public JobRecord? MarkNextAttempt(long number, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
-        DateTimeOffset? startedAt = null, JobRecord? known = null) =>
-        StartAttempt(StartsBetweenAttempts, number, executor, reference, pid, gpus, slot, startedAt, known);
+    public JobRecord? MarkNextAttempt(JobRecord job, string executor, string reference, int? pid, IReadOnlyList<int>? gpus = null, int? slot = null,
+        DateTimeOffset? startedAt = null) =>
+        StartAttempt(IsBetweenAttempts, job, executor, reference, pid, gpus, slot, startedAt);
 
     /// <summary>Every attempt of a job that has ended, oldest first.</summary>
     public IReadOnlyList<(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, int? ExitCode, string? Reason)> Attempts(long number)

@@ -47,8 +47,8 @@ public sealed class JobTransitionsTests
             var job = store.Insert([new JobStore.NewJob("a", ["true"], folder, null, 60)], n => Path.Combine(folder, n.ToString()))[0];
 
             Assert.That(store.MarkEnded(job.Number, JobState.Finished, 0, null, onlyFrom: JobState.Running), Is.Null, "not running yet");
-            Assert.That(store.MarkRunning(job.Number, "local", "1:2", 1)?.State, Is.EqualTo(JobState.Running));
-            Assert.That(store.MarkRunning(job.Number, "local", "1:2", 1), Is.Null, "already running");
+            Assert.That(store.MarkRunning(job, "local", "1:2", 1)?.State, Is.EqualTo(JobState.Running));
+            Assert.That(store.MarkRunning(job, "local", "1:2", 1), Is.Null, "already running");
             Assert.That(store.MarkEnded(job.Number, JobState.Canceled, null, "x", onlyFrom: JobState.Queued), Is.Null, "no longer queued");
             Assert.That(store.MarkEnded(job.Number, JobState.Finished, 0, null)?.State, Is.EqualTo(JobState.Finished));
             Assert.That(store.MarkEnded(job.Number, JobState.Canceled, null, "late"), Is.Null, "an ended job stays as it ended");

@@ -209,7 +209,7 @@ public sealed class RunLoopTests
     public void After_a_restart_the_loop_reattaches_to_a_running_job_which_keeps_its_slot()
     {
         var jobs = Submit(2);
-        _store.MarkRunning(jobs[0], "local", "earlier-agent", null);
+        _store.MarkRunning(_store.GetByNumber(jobs[0])!, "local", "earlier-agent", null);
         StartLoop();
         Wait.For(() => _executor.Reattached.Contains(jobs[0]), "the re-attachment");
         Thread.Sleep(200);

@@ -71,7 +71,7 @@ internal sealed class NotifierTestBed : IAsyncDisposable
         var job = Jobs.Insert([new JobStore.NewJob(name, ["/usr/bin/python3", "train.py", "--lr", "0.1"], _folder, null, reportIntervalSeconds)],
             n => Path.Combine(_folder, "jobs", n.ToString(System.Globalization.CultureInfo.InvariantCulture)))[0];
         Directory.CreateDirectory(job.OutputDirectory);
-        Jobs.MarkRunning(job.Number, "local", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), Environment.ProcessId);
+        Jobs.MarkRunning(job, "local", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), Environment.ProcessId);
         job = Jobs.GetByNumber(job.Number)!;
         Observer.JobStarted(job);
         return job;
